@@ -1,0 +1,53 @@
+/* cli.h: the subcommand table and what every command shares.
+ *
+ * Each subcommand lives in its own file cli/cmd-NAME.c and defines exactly
+ * one `const struct ptv_cmd_entry ptv_cmd_NAME_entry`.  Adding a command is
+ * that file, one line in cli/main.c's table, a man page and a test.
+ */
+#ifndef PTV_CLI_H
+#define PTV_CLI_H
+
+#include <stdbool.h>
+
+struct ptv_error;
+
+/* Exit statuses, as ../shared/spec/cli.md and ptview(1) define them. */
+enum {
+	PTV_EXIT_OK = 0,
+	PTV_EXIT_ERROR = 1,
+	PTV_EXIT_USAGE = 2,
+	PTV_EXIT_MISMATCH = 3,
+	PTV_EXIT_PERM = 4,
+};
+
+struct ptv_cmd_entry {
+	const char *name;
+	const char *usage;	/* one line, after "ptview NAME " */
+	const char *summary;	/* one line for `ptview --help` */
+	/* argv[0] is the command name; returns an exit status. */
+	int (*exec)(int argc, char **argv);
+};
+
+/* Print "ptview: MESSAGE" for err on stderr, destroy it and return the exit
+ * status its code calls for. */
+int ptv_cli_report(struct ptv_error *err);
+
+/* "ptview: " + printf message + newline on stderr. */
+void ptv_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print a usage error for cmd and return PTV_EXIT_USAGE. */
+int ptv_cli_usage_error(const struct ptv_cmd_entry *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* --format=text|json: parse arg into *json_ret; false on a bad value. */
+bool ptv_cli_parse_format(const char *arg, bool *json_ret);
+
+/* Parse a decimal or 0x-hex unsigned number; false when not a number. */
+bool ptv_cli_parse_u64(const char *s, unsigned long long *ret);
+
+/* Whether colour may be used on stdout: a terminal, and NO_COLOR unset. */
+bool ptv_cli_use_color(void);
+
+extern const struct ptv_cmd_entry ptv_cmd_dump_entry;
+
+#endif /* PTV_CLI_H */

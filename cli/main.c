@@ -1,0 +1,122 @@
+/* ptview: the command table and the shared command-line plumbing. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/error.h"
+
+static const struct ptv_cmd_entry *const commands[] = {
+	/* dump: cli/cmd-dump.c, next commit */
+	NULL,
+};
+
+void ptv_cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("ptview: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int ptv_cli_report(struct ptv_error *err)
+{
+	if (!err)
+		return PTV_EXIT_OK;
+	int status;
+	switch (err->code) {
+	case PTV_ERR_USAGE:
+		status = PTV_EXIT_USAGE;
+		break;
+	case PTV_ERR_PERM:
+		status = PTV_EXIT_PERM;
+		break;
+	default:
+		status = PTV_EXIT_ERROR;
+		break;
+	}
+	ptv_cli_warn("%s", err->message);
+	ptv_error_destroy(err);
+	return status;
+}
+
+int ptv_cli_usage_error(const struct ptv_cmd_entry *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("ptview: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: ptview %s %s\n", cmd->name, cmd->usage);
+	return PTV_EXIT_USAGE;
+}
+
+bool ptv_cli_parse_format(const char *arg, bool *json_ret)
+{
+	if (strcmp(arg, "json") == 0)
+		*json_ret = true;
+	else if (strcmp(arg, "text") == 0)
+		*json_ret = false;
+	else
+		return false;
+	return true;
+}
+
+bool ptv_cli_parse_u64(const char *s, unsigned long long *ret)
+{
+	char *end;
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*ret = v;
+	return true;
+}
+
+bool ptv_cli_use_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+	if (nc && *nc)
+		return false;
+	return isatty(STDOUT_FILENO);
+}
+
+static void print_help(FILE *f)
+{
+	fprintf(f, "usage: ptview COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; commands[i]; i++)
+		fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\n`ptview COMMAND --help` shows a command's usage; "
+		   "ptview(1) has the rest.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_help(stderr);
+		return PTV_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 ||
+	    strcmp(name, "help") == 0) {
+		print_help(stdout);
+		return PTV_EXIT_OK;
+	}
+	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
+		printf("ptview %s\n", PACKAGE_VERSION);
+		return PTV_EXIT_OK;
+	}
+	for (size_t i = 0; commands[i]; i++) {
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i]->exec(argc - 1, argv + 1);
+	}
+	ptv_cli_warn("unknown command '%s'; `ptview --help` lists them", name);
+	return PTV_EXIT_USAGE;
+}
