@@ -10,7 +10,7 @@
 #include "core/error.h"
 
 static const struct ptv_cmd_entry *const commands[] = {
-	/* dump: cli/cmd-dump.c, next commit */
+	&ptv_cmd_dump_entry,
 	NULL,
 };
 

@@ -1,0 +1,420 @@
+/* records.c: JSON-lines and text output of task, vma, page, run and
+ * summary records. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/records.h"
+#include "core/kpageflags.h"
+#include "core/page.h"
+#include "core/summary.h"
+#include "core/vma.h"
+
+void ptv_out_init(struct ptv_out *o, int fd, bool json, bool color)
+{
+	o->fd = fd;
+	o->json = json;
+	o->color = color && !json;
+	o->write_failed = false;
+	o->len = 0;
+}
+
+bool ptv_out_flush(struct ptv_out *o)
+{
+	size_t off = 0;
+	while (off < o->len && !o->write_failed) {
+		ssize_t r = write(o->fd, o->buf + off, o->len - off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			o->write_failed = true;
+		else
+			off += (size_t)r;
+	}
+	o->len = 0;
+	return !o->write_failed;
+}
+
+static void reserve(struct ptv_out *o, size_t n)
+{
+	if (sizeof(o->buf) - o->len < n)
+		ptv_out_flush(o);
+}
+
+static void put(struct ptv_out *o, const char *s, size_t n)
+{
+	if (n > sizeof(o->buf) / 2) {	/* huge strings go straight out */
+		ptv_out_flush(o);
+		memcpy(o->buf, s, sizeof(o->buf) / 2);
+		o->len = sizeof(o->buf) / 2;
+		ptv_out_flush(o);
+		put(o, s + sizeof(o->buf) / 2, n - sizeof(o->buf) / 2);
+		return;
+	}
+	reserve(o, n);
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+static void puts_(struct ptv_out *o, const char *s) { put(o, s, strlen(s)); }
+
+static void putc_(struct ptv_out *o, char c)
+{
+	reserve(o, 1);
+	o->buf[o->len++] = c;
+}
+
+static void put_u64(struct ptv_out *o, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(o, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+static void put_hex(struct ptv_out *o, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[18];
+	int i = sizeof(tmp);
+	do {
+		tmp[--i] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	tmp[--i] = 'x';
+	tmp[--i] = '0';
+	put(o, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t left)
+{
+	size_t n;
+	if (s[0] < 0x80)
+		return 1;
+	else if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
+		n = 2;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* A JSON string: control characters escaped, bytes that are not UTF-8
+ * replaced by U+FFFD so the line stays valid JSON. */
+static void put_jstr(struct ptv_out *o, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t left = strlen(str);
+	putc_(o, '"');
+	while (left) {
+		size_t n = utf8_len(s, left);
+		if (n == 0) {
+			puts_(o, "\\ufffd");
+			n = 1;
+		} else if (*s == '"' || *s == '\\') {
+			putc_(o, '\\');
+			putc_(o, (char)*s);
+		} else if (*s < 0x20) {
+			char esc[8];
+			snprintf(esc, sizeof(esc), "\\u%04x", *s);
+			puts_(o, esc);
+		} else {
+			put(o, (const char *)s, n);
+		}
+		s += n;
+		left -= n;
+	}
+	putc_(o, '"');
+}
+
+/* ,"key": */
+static void key(struct ptv_out *o, const char *k)
+{
+	putc_(o, ',');
+	putc_(o, '"');
+	puts_(o, k);
+	puts_(o, "\":");
+}
+
+static void jhead(struct ptv_out *o, const char *type, int pid)
+{
+	puts_(o, "{\"type\":\"");
+	puts_(o, type);
+	putc_(o, '"');
+	if (pid >= 0) {
+		key(o, "pid");
+		put_u64(o, (uint64_t)pid);
+	}
+}
+
+static void kv_u64(struct ptv_out *o, const char *k, uint64_t v)
+{
+	if (v == UINT64_MAX)
+		return;
+	if (o->json) {
+		key(o, k);
+		put_u64(o, v);
+	} else {
+		putc_(o, ' ');
+		puts_(o, k);
+		putc_(o, ' ');
+		put_u64(o, v);
+	}
+}
+
+static void kv_hex(struct ptv_out *o, const char *k, uint64_t v)
+{
+	if (o->json) {
+		key(o, k);
+		putc_(o, '"');
+		put_hex(o, v);
+		putc_(o, '"');
+	} else {
+		putc_(o, ' ');
+		puts_(o, k);
+		putc_(o, ' ');
+		put_hex(o, v);
+	}
+}
+
+static void color_on(struct ptv_out *o, const char *sgr)
+{
+	if (o->color) {
+		puts_(o, "\033[");
+		puts_(o, sgr);
+		putc_(o, 'm');
+	}
+}
+
+static void color_off(struct ptv_out *o)
+{
+	if (o->color)
+		puts_(o, "\033[0m");
+}
+
+void ptv_out_task(struct ptv_out *o, const struct ptv_task_rec *t)
+{
+	if (o->json) {
+		jhead(o, "task", t->pid);
+		key(o, "comm");
+		put_jstr(o, t->comm);
+		if (t->mm) {
+			kv_hex(o, "mm", t->mm);
+			kv_hex(o, "pgd", t->pgd);
+			kv_hex(o, "pgd_phys", t->pgd_phys);
+		}
+	} else {
+		color_on(o, "1");
+		puts_(o, "task ");
+		put_u64(o, (uint64_t)t->pid);
+		putc_(o, ' ');
+		puts_(o, t->comm);
+		color_off(o);
+		if (t->mm) {
+			kv_hex(o, "mm", t->mm);
+			kv_hex(o, "pgd", t->pgd);
+		}
+	}
+	kv_u64(o, "rss_anon_kb", t->rss_anon_kb);
+	kv_u64(o, "rss_file_kb", t->rss_file_kb);
+	kv_u64(o, "rss_shmem_kb", t->rss_shmem_kb);
+	kv_u64(o, "swap_kb", t->swap_kb);
+	kv_u64(o, "pgtables_kb", t->pgtables_kb);
+	puts_(o, o->json ? "}\n" : "\n");
+}
+
+void ptv_out_vma(struct ptv_out *o, int pid, const struct ptv_vma *v)
+{
+	const char *backing = ptv_backing_name(v->backing);
+	if (o->json) {
+		jhead(o, "vma", pid);
+		kv_hex(o, "start", v->start);
+		kv_hex(o, "end", v->end);
+		key(o, "perms");
+		put_jstr(o, v->perms);
+		kv_u64(o, "pgoff", v->pgoff);
+		key(o, "backing");
+		put_jstr(o, backing);
+		if (v->path) {
+			key(o, "path");
+			put_jstr(o, v->path);
+		}
+		puts_(o, "}\n");
+		return;
+	}
+	color_on(o, "36");
+	puts_(o, "  vma ");
+	put_hex(o, v->start);
+	putc_(o, '-');
+	put_hex(o, v->end);
+	color_off(o);
+	putc_(o, ' ');
+	puts_(o, v->perms);
+	kv_u64(o, "pgoff", v->pgoff);
+	putc_(o, ' ');
+	puts_(o, backing);
+	if (v->path) {
+		putc_(o, ' ');
+		puts_(o, v->path);
+	}
+	putc_(o, '\n');
+}
+
+static const char *state_color(enum ptv_page_state s)
+{
+	switch (s) {
+	case PTV_STATE_PRESENT: return "32";
+	case PTV_STATE_SWAP: return "33";
+	case PTV_STATE_NONE: return "2";
+	default: return "31";
+	}
+}
+
+static void page_body(struct ptv_out *o, const struct ptv_page *p)
+{
+	if (p->has & PTV_HAS_PFN) {
+		if (o->json)	/* PFNs are decimal in JSON (spec/cli.md) */
+			kv_u64(o, "pfn", p->pfn);
+		else
+			kv_hex(o, "pfn", p->pfn);
+	}
+	if (p->has & PTV_HAS_SWAP) {
+		kv_u64(o, "swap_type", p->swap_type);
+		kv_u64(o, "swap_offset", p->swap_offset);
+	}
+	if (p->has & PTV_HAS_LEVEL) {
+		if (o->json) {
+			key(o, "level");
+			put_jstr(o, ptv_level_name(p->level));
+		} else {
+			putc_(o, ' ');
+			puts_(o, ptv_level_name(p->level));
+		}
+	}
+	if (p->has & PTV_HAS_RAW)
+		kv_hex(o, "raw", p->raw);
+	for (int b = 0; b < PTV_B_COUNT; b++) {
+		if (!ptv_page_known(p, b))
+			continue;
+		const char *name = ptv_page_bool_name(b);
+		bool v = ptv_page_is(p, b);
+		if (o->json) {
+			key(o, name);
+			puts_(o, v ? "true" : "false");
+		} else if (v) {
+			putc_(o, ' ');
+			puts_(o, name);
+		}
+	}
+	if (p->has & PTV_HAS_ORDER)
+		kv_u64(o, "folio_order", p->folio_order);
+	if (p->has & PTV_HAS_MAPCOUNT)
+		kv_u64(o, "mapcount", p->mapcount);
+	if (p->has & PTV_HAS_KPAGECOUNT)
+		kv_u64(o, "kpagecount", p->mapcount);
+	if (p->has & PTV_HAS_KPAGEFLAGS) {
+		if (o->json) {
+			kv_hex(o, "kpageflags", p->kpageflags);
+			key(o, "kpageflags_names");
+			putc_(o, '[');
+		} else {
+			puts_(o, " [");
+		}
+		bool first = true;
+		for (unsigned b = 0; b < 64; b++) {
+			if (!(p->kpageflags & (UINT64_C(1) << b)))
+				continue;
+			const char *n = ptv_kpageflags_name(b);
+			char unknown[16];
+			if (!n) {
+				snprintf(unknown, sizeof(unknown), "BIT%u", b);
+				n = unknown;
+			}
+			if (!first)
+				putc_(o, o->json ? ',' : ' ');
+			first = false;
+			if (o->json)
+				put_jstr(o, n);
+			else
+				puts_(o, n);
+		}
+		putc_(o, ']');
+	}
+}
+
+static void page_like(struct ptv_out *o, const char *type, int pid,
+		      const struct ptv_page *p, uint64_t npages)
+{
+	const char *state = ptv_page_state_name(p->state);
+	if (o->json) {
+		jhead(o, type, pid);
+		kv_hex(o, "vaddr", p->vaddr);
+		if (npages)
+			kv_u64(o, "npages", npages);
+		key(o, "state");
+		put_jstr(o, state);
+		page_body(o, p);
+		puts_(o, "}\n");
+		return;
+	}
+	puts_(o, "    ");
+	put_hex(o, p->vaddr);
+	if (npages) {
+		char n[32];
+		snprintf(n, sizeof(n), " %8" PRIu64 "x", npages);
+		puts_(o, n);
+	}
+	putc_(o, ' ');
+	color_on(o, state_color(p->state));
+	puts_(o, state);
+	color_off(o);
+	page_body(o, p);
+	putc_(o, '\n');
+}
+
+void ptv_out_page(struct ptv_out *o, int pid, const struct ptv_page *p)
+{
+	page_like(o, "page", pid, p, 0);
+}
+
+void ptv_out_run(struct ptv_out *o, int pid, const struct ptv_page *first,
+		 uint64_t npages)
+{
+	page_like(o, "run", pid, first, npages);
+}
+
+void ptv_out_summary(struct ptv_out *o, int pid, const char *scope,
+		     uint64_t vma_start, const struct ptv_summary *s)
+{
+	bool vma = strcmp(scope, "vma") == 0;
+	if (o->json) {
+		jhead(o, "summary", pid);
+		key(o, "scope");
+		put_jstr(o, scope);
+		if (vma)
+			kv_hex(o, "start", vma_start);
+	} else {
+		puts_(o, vma ? "    summary" : "  summary task");
+	}
+	kv_u64(o, "rss_kb", s->rss_kb);
+	kv_u64(o, "anon_kb", s->anon_kb);
+	kv_u64(o, "file_kb", s->file_kb);
+	kv_u64(o, "shmem_kb", s->shmem_kb);
+	kv_u64(o, "swap_kb", s->swap_kb);
+	kv_u64(o, "anon_huge_kb", s->anon_huge_kb);
+	puts_(o, o->json ? "}\n" : "\n");
+}

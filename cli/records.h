@@ -1,0 +1,50 @@
+/* records.h: print ptview's records as JSON lines or as text for people.
+ *
+ * One writer for every command and source, so a record has one shape
+ * whatever produced it (../shared/spec/cli.md).  Output is buffered and
+ * written with write(2); the buffer is flushed by ptv_out_flush() and at
+ * ptv_out_deinit().
+ */
+#ifndef PTV_RECORDS_H
+#define PTV_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ptv_page;
+struct ptv_summary;
+struct ptv_vma;
+
+struct ptv_out {
+	int fd;
+	bool json;
+	bool color;
+	bool write_failed;
+	size_t len;
+	char buf[1 << 16];
+};
+
+void ptv_out_init(struct ptv_out *o, int fd, bool json, bool color);
+/* Flush; returns false when a write failed (e.g. a closed pipe). */
+bool ptv_out_flush(struct ptv_out *o);
+
+/* The task record: counters that are unknown are passed as UINT64_MAX and
+ * left out; mm and pgd are 0 when unknown (live). */
+struct ptv_task_rec {
+	int pid;
+	const char *comm;
+	uint64_t mm, pgd, pgd_phys;
+	uint64_t rss_anon_kb, rss_file_kb, rss_shmem_kb, swap_kb, pgtables_kb;
+};
+
+void ptv_out_task(struct ptv_out *o, const struct ptv_task_rec *t);
+void ptv_out_vma(struct ptv_out *o, int pid, const struct ptv_vma *vma);
+void ptv_out_page(struct ptv_out *o, int pid, const struct ptv_page *p);
+void ptv_out_run(struct ptv_out *o, int pid, const struct ptv_page *first,
+		 uint64_t npages);
+/* vma_start is ignored for scope "task". */
+void ptv_out_summary(struct ptv_out *o, int pid, const char *scope,
+		     uint64_t vma_start, const struct ptv_summary *s);
+
+#endif /* PTV_RECORDS_H */

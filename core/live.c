@@ -1,0 +1,465 @@
+/* live.c: a running process through /proc/PID/{maps,pagemap,status}.
+ *
+ * The pagemap entry format is fs/proc/task_mmu.c's (pte_to_pagemap_entry(),
+ * Documentation/admin-guide/mm/pagemap.rst): bit 63 present, 62 swapped,
+ * 61 file-page or shared-anon, 57 uffd-wp, 56 exclusively mapped
+ * (PM_MMAP_EXCLUSIVE, since 4.2), 55 soft-dirty, 0-54 PFN or, for swap,
+ * type in 0-4 and offset in 5-54.  PFNs and swap entries read as zero
+ * without CAP_SYS_ADMIN (since 4.2).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/frames.h"
+#include "core/kpageflags.h"
+#include "core/live.h"
+#include "core/page.h"
+
+#define PM_PRESENT (UINT64_C(1) << 63)
+#define PM_SWAP (UINT64_C(1) << 62)
+#define PM_FILE (UINT64_C(1) << 61)
+#define PM_UFFD_WP (UINT64_C(1) << 57)
+#define PM_MMAP_EXCLUSIVE (UINT64_C(1) << 56)
+#define PM_SOFT_DIRTY (UINT64_C(1) << 55)
+#define PM_PFN_MASK ((UINT64_C(1) << 55) - 1)
+
+/* PAGEMAP_SCAN (include/uapi/linux/fs.h, Linux 6.7, commit 52526ca7fdb9).
+ * Declared here because the build host's headers may predate it; the ABI
+ * is fixed by the size field. */
+struct pm_scan_arg_v1 {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask;
+	uint64_t return_mask;
+};
+struct page_region_v1 {
+	uint64_t start, end, categories;
+};
+#define PTV_PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg_v1)
+#define PAGE_IS_PFNZERO (1u << 5)
+#define PAGE_IS_HUGE (1u << 6)
+
+#define TMPFS_MAGIC_ 0x01021994
+
+struct ptv_live {
+	int pid;
+	char procdir[32];	/* "/proc/PID" */
+	char pagemap_path[48];
+	int pagemap_fd;
+	char comm[32];
+	struct ptv_vma_list vmas;
+	int scan;		/* 1 works, 0 untried, -1 not in this kernel */
+	bool pfns_hidden;
+	struct ptv_frames *frames;	/* NULL when unreadable */
+	bool frames_tried;
+	uint64_t pm[PTV_LIVE_CHUNK];
+	uint8_t cat[PTV_LIVE_CHUNK];
+	struct page_region_v1 regions[PTV_LIVE_CHUNK];
+};
+
+/* Map an open/read failure on a /proc file to the error users need. */
+static struct ptv_error *proc_error(const struct ptv_live *l, int errnum,
+				    const char *path)
+{
+	if (errnum == ENOENT || errnum == ESRCH)
+		return ptv_error_create(PTV_ERR_NO_SUCH_TASK,
+					"%s: no such process %d (or it exited)",
+					path, l->pid);
+	return ptv_error_os(errnum, "%s", path);
+}
+
+/* Read a whole /proc file into a NUL-terminated buffer the caller frees. */
+static struct ptv_error *slurp(const struct ptv_live *l, const char *path,
+			       char **buf_ret, size_t *len_ret)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return proc_error(l, errno, path);
+	size_t cap = 16384, len = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return ptv_enomem;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return ptv_enomem;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(buf);
+			close(fd);
+			return proc_error(l, e, path);
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*buf_ret = buf;
+	*len_ret = len;
+	return NULL;
+}
+
+/* Files on tmpfs are shmem inside the kernel (shmem_file_operations); maps
+ * shows them as plain paths.  Ask the file system, through map_files when
+ * allowed (it reaches deleted files too), else through the path, and only
+ * believe it when the inode matches. */
+static void refine_backing(const struct ptv_live *l, struct ptv_vma *vma)
+{
+	if (vma->backing != PTV_BACKING_FILE || !vma->path)
+		return;
+	char mf[96];
+	snprintf(mf, sizeof(mf), "%s/map_files/%" PRIx64 "-%" PRIx64,
+		 l->procdir, vma->start, vma->end);
+	const char *tries[2] = { mf, vma->path };
+	for (int i = 0; i < 2; i++) {
+		struct stat st;
+		struct statfs sfs;
+		if (stat(tries[i], &st) == 0 && st.st_ino == vma->inode &&
+		    statfs(tries[i], &sfs) == 0) {
+			if (sfs.f_type == TMPFS_MAGIC_)
+				vma->backing = PTV_BACKING_SHMEM;
+			return;
+		}
+	}
+}
+
+struct ptv_error *ptv_live_create(int pid, struct ptv_live **ret)
+{
+	struct ptv_live *l = calloc(1, sizeof(*l));
+	if (!l)
+		return ptv_enomem;
+	l->pid = pid ? pid : (int)getpid();
+	l->pagemap_fd = -1;
+	ptv_vma_list_init(&l->vmas);
+	snprintf(l->procdir, sizeof(l->procdir), "/proc/%d", l->pid);
+	snprintf(l->pagemap_path, sizeof(l->pagemap_path), "%s/pagemap",
+		 l->procdir);
+
+	char path[64], *text = NULL;
+	size_t len;
+	struct ptv_error *err;
+	snprintf(path, sizeof(path), "%s/comm", l->procdir);
+	if ((err = slurp(l, path, &text, &len)))
+		goto fail;
+	while (len && text[len - 1] == '\n')
+		text[--len] = '\0';
+	snprintf(l->comm, sizeof(l->comm), "%s", text);
+	free(text);
+
+	snprintf(path, sizeof(path), "%s/maps", l->procdir);
+	if ((err = slurp(l, path, &text, &len)))
+		goto fail;
+	err = ptv_maps_parse(text, len, path, &l->vmas);
+	free(text);
+	if (err)
+		goto fail;
+	for (size_t i = 0; i < l->vmas.n; i++)
+		refine_backing(l, &l->vmas.v[i]);
+
+	l->pagemap_fd = open(l->pagemap_path, O_RDONLY | O_CLOEXEC);
+	if (l->pagemap_fd < 0) {
+		err = errno == ENOENT && access(l->procdir, F_OK) == 0 ?
+			ptv_error_create(PTV_ERR_UNSUPPORTED,
+				"%s: this kernel has no pagemap "
+				"(CONFIG_PROC_PAGE_MONITOR is off)",
+				l->pagemap_path) :
+			proc_error(l, errno, l->pagemap_path);
+		goto fail;
+	}
+	*ret = l;
+	return NULL;
+fail:
+	ptv_live_destroy(l);
+	return err;
+}
+
+void ptv_live_destroy(struct ptv_live *l)
+{
+	if (!l)
+		return;
+	if (l->pagemap_fd >= 0)
+		close(l->pagemap_fd);
+	ptv_frames_destroy(l->frames);
+	ptv_vma_list_deinit(&l->vmas);
+	free(l);
+}
+
+int ptv_live_pid(const struct ptv_live *l) { return l->pid; }
+const char *ptv_live_comm(const struct ptv_live *l) { return l->comm; }
+const struct ptv_vma_list *ptv_live_vmas(const struct ptv_live *l)
+{
+	return &l->vmas;
+}
+bool ptv_live_pfns_hidden(const struct ptv_live *l) { return l->pfns_hidden; }
+bool ptv_live_frames_readable(const struct ptv_live *l)
+{
+	return l->frames != NULL;
+}
+bool ptv_live_has_scan(const struct ptv_live *l) { return l->scan > 0; }
+
+static int status_field(const char *text, const char *key, uint64_t *ret)
+{
+	const char *p = strstr(text, key);
+	if (!p || (p != text && p[-1] != '\n'))
+		return 0;
+	p += strlen(key);
+	unsigned long long v;
+	if (sscanf(p, " %llu kB", &v) != 1)
+		return 0;
+	*ret = v;
+	return 1;
+}
+
+struct ptv_error *ptv_live_status(struct ptv_live *l,
+				  struct ptv_live_status *ret)
+{
+	char path[64], *text;
+	size_t len;
+	snprintf(path, sizeof(path), "%s/status", l->procdir);
+	struct ptv_error *err = slurp(l, path, &text, &len);
+	if (err)
+		return err;
+	struct ptv_live_status st = { 0 };
+	/* Kernel threads and zombies have no mm and no such lines. */
+	status_field(text, "RssAnon:", &st.rss_anon_kb);
+	status_field(text, "RssFile:", &st.rss_file_kb);
+	status_field(text, "RssShmem:", &st.rss_shmem_kb);
+	status_field(text, "VmSwap:", &st.swap_kb);
+	status_field(text, "VmPTE:", &st.pgtables_kb);
+	free(text);
+	*ret = st;
+	return NULL;
+}
+
+/* Read n entries from addr into l->pm; *valid_ret is how many the kernel
+ * had (the rest lie above the user address space and read as holes). */
+static struct ptv_error *read_pagemap(struct ptv_live *l, uint64_t addr,
+				      size_t n, size_t *valid_ret)
+{
+	size_t done = 0;
+	while (done < n) {
+		off_t off = (off_t)((addr >> 12) + done) * 8;
+		ssize_t r = pread(l->pagemap_fd, (char *)l->pm + done * 8,
+				  (n - done) * 8, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return ptv_error_prefix(proc_error(l, errno,
+							   l->pagemap_path),
+						"offset 0x%llx",
+						(unsigned long long)off);
+		if (r == 0) {
+			/* pagemap_read() ends at the top of the user address
+			 * space ([vsyscall] lies above it) and when the mm is
+			 * gone.  Entry 0 tells the two apart. */
+			uint64_t probe;
+			if (pread(l->pagemap_fd, &probe, 8, 0) != 8)
+				return ptv_error_create(PTV_ERR_NO_SUCH_TASK,
+					"%s: process %d exited while it was read",
+					l->pagemap_path, l->pid);
+			memset(l->pm + done, 0, (n - done) * 8);
+			break;
+		}
+		done += (size_t)r / 8;
+	}
+	*valid_ret = done;
+	return NULL;
+}
+
+/* Mark PMD-mapped and zero-page ranges in l->cat with PAGEMAP_SCAN, asking
+ * only for pages in those categories so that the kernel skips the rest
+ * (pagemap_scan_is_interesting_page()). */
+static struct ptv_error *read_scan(struct ptv_live *l, uint64_t addr, size_t n)
+{
+	if (l->scan < 0)
+		return NULL;
+	uint64_t end = addr + (uint64_t)n * 4096, start = addr;
+	while (start < end) {
+		struct pm_scan_arg_v1 arg = {
+			.size = sizeof(arg),
+			.start = start,
+			.end = end,
+			.vec = (uintptr_t)l->regions,
+			.vec_len = PTV_LIVE_CHUNK,
+			.category_anyof_mask = PAGE_IS_PFNZERO | PAGE_IS_HUGE,
+			.return_mask = PAGE_IS_PFNZERO | PAGE_IS_HUGE,
+		};
+		int r = ioctl(l->pagemap_fd, PTV_PAGEMAP_SCAN, &arg);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (l->scan == 0 && (errno == ENOTTY || errno == EINVAL ||
+					     errno == EOPNOTSUPP)) {
+				l->scan = -1;
+				return NULL;
+			}
+			return ptv_error_prefix(proc_error(l, errno,
+							   l->pagemap_path),
+						"PAGEMAP_SCAN 0x%llx-0x%llx",
+						(unsigned long long)start,
+						(unsigned long long)end);
+		}
+		l->scan = 1;
+		for (int i = 0; i < r; i++) {
+			const struct page_region_v1 *reg = &l->regions[i];
+			uint64_t lo = reg->start < addr ? addr : reg->start;
+			uint64_t hi = reg->end > end ? end : reg->end;
+			for (uint64_t a = lo; a < hi; a += 4096)
+				l->cat[(a - addr) >> 12] =
+					(uint8_t)reg->categories;
+		}
+		if (arg.walk_end <= start)	/* no progress: never loop */
+			break;
+		start = arg.walk_end;
+	}
+	return NULL;
+}
+
+/* Count how many PFNs after pm[i] follow it contiguously: the read-ahead
+ * for the frame files. */
+static size_t pfn_run(const uint64_t *pm, size_t i, size_t n)
+{
+	size_t run = 1;
+	uint64_t pfn = pm[i] & PM_PFN_MASK;
+	while (i + run < n && (pm[i + run] & PM_PRESENT) &&
+	       (pm[i + run] & PM_PFN_MASK) == pfn + run && run < 4096)
+		run++;
+	return run;
+}
+
+static struct ptv_error *fill_frame(struct ptv_live *l, struct ptv_page *p,
+				    size_t run)
+{
+	uint64_t flags, count, head;
+	unsigned order;
+	struct ptv_error *err = ptv_frames_get(l->frames, p->pfn, run, &flags,
+					       &count);
+	if (err) {
+		if (err->code != PTV_ERR_NO_MEMORY)
+			return err;
+		ptv_error_destroy(err);	/* device memory: no struct page */
+		return NULL;
+	}
+	p->has |= PTV_HAS_KPAGEFLAGS | PTV_HAS_KPAGECOUNT;
+	p->kpageflags = flags;
+	p->mapcount = count;
+	bool zero = flags & PTV_KPF(ZERO_PAGE);
+	bool compound = flags & (PTV_KPF(COMPOUND_HEAD) | PTV_KPF(COMPOUND_TAIL));
+	/* stable_page_flags() marks the huge zero page ZERO_PAGE and THP. */
+	bool hzero = zero && (flags & PTV_KPF(THP));
+	ptv_page_set(p, PTV_B_ZERO_PAGE, zero && !hzero);
+	ptv_page_set(p, PTV_B_HUGE_ZERO_PAGE, hzero);
+	ptv_page_set(p, PTV_B_THP, compound || hzero);
+	ptv_page_set(p, PTV_B_KSM, flags & PTV_KPF(KSM));
+	if (zero || hzero) {
+		ptv_page_set(p, PTV_B_ANON, false);
+		ptv_page_set(p, PTV_B_SHMEM, false);
+	}
+	if (compound) {
+		ptv_page_set(p, PTV_B_THP_HEAD, flags & PTV_KPF(COMPOUND_HEAD));
+		err = ptv_frames_folio(l->frames, p->pfn, flags, &head, &order);
+		if (err == ptv_not_found)
+			return NULL;
+		if (err)
+			return err;
+		p->has |= PTV_HAS_ORDER;
+		p->folio_order = order;
+	}
+	return NULL;
+}
+
+struct ptv_error *ptv_live_read(struct ptv_live *l, const struct ptv_vma *vma,
+				uint64_t addr, size_t n, unsigned flags,
+				struct ptv_page *pages)
+{
+	if (n > PTV_LIVE_CHUNK || addr < vma->start ||
+	    addr + (uint64_t)n * 4096 > vma->end)
+		return ptv_error_create(PTV_ERR_USAGE,
+					"ptv_live_read: range outside the VMA");
+	size_t valid = 0;
+	struct ptv_error *err = read_pagemap(l, addr, n, &valid);
+	if (err)
+		return err;
+	memset(l->cat, 0, n);
+	if (valid && (err = read_scan(l, addr, valid)))
+		return err;
+	bool normal = ptv_vma_has_normal_pages(vma);
+	bool shmem_vma = vma->backing == PTV_BACKING_SHMEM;
+	if ((flags & PTV_LIVE_FRAMES) && !l->frames_tried) {
+		l->frames_tried = true;
+		err = ptv_frames_create(&l->frames);
+		ptv_error_destroy(err);	/* unreadable: frames stay unknown */
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t e = l->pm[i];
+		struct ptv_page *p = &pages[i];
+		memset(p, 0, sizeof(*p));
+		p->vaddr = addr + (uint64_t)i * 4096;
+		if (!(e & (PM_PRESENT | PM_SWAP))) {
+			p->state = PTV_STATE_NONE;
+			continue;
+		}
+		ptv_page_set(p, PTV_B_SOFT_DIRTY, e & PM_SOFT_DIRTY);
+		ptv_page_set(p, PTV_B_UFFD_WP, e & PM_UFFD_WP);
+		ptv_page_set(p, PTV_B_EXCLUSIVE, e & PM_MMAP_EXCLUSIVE);
+		if (e & PM_SWAP) {
+			p->state = PTV_STATE_SWAP;
+			uint64_t type = e & 0x1f, off = (e & PM_PFN_MASK) >> 5;
+			/* Slot 0 holds the swap header, so offset 0 means the
+			 * kernel hid the entry. */
+			if (off) {
+				p->has |= PTV_HAS_SWAP;
+				p->swap_type = type;
+				p->swap_offset = off;
+			} else {
+				l->pfns_hidden = true;
+			}
+			continue;
+		}
+		p->state = PTV_STATE_PRESENT;
+		p->pfn = e & PM_PFN_MASK;
+		if (p->pfn)
+			p->has |= PTV_HAS_PFN;
+		else
+			l->pfns_hidden = true;
+		bool zero = false;
+		if (l->scan > 0) {
+			bool huge = l->cat[i] & PAGE_IS_HUGE;
+			zero = l->cat[i] & PAGE_IS_PFNZERO;
+			p->has |= PTV_HAS_LEVEL;
+			p->level = huge ? PTV_LEVEL_PMD : PTV_LEVEL_PTE;
+			ptv_page_set(p, PTV_B_ZERO_PAGE, zero && !huge);
+			ptv_page_set(p, PTV_B_HUGE_ZERO_PAGE, zero && huge);
+			if (huge)
+				ptv_page_set(p, PTV_B_THP, true);
+		}
+		bool anon = normal && !zero && !(e & PM_FILE);
+		ptv_page_set(p, PTV_B_ANON, anon);
+		ptv_page_set(p, PTV_B_SHMEM, !anon && !zero && shmem_vma);
+		if (l->frames && (p->has & PTV_HAS_PFN) &&
+		    (err = fill_frame(l, p, pfn_run(l->pm, i, n))))
+			return err;
+	}
+	return NULL;
+}

@@ -1,0 +1,121 @@
+/* page.h: one page as every source reports it (live pagemap, crash dumps).
+ *
+ * A struct ptv_page describes one 4 KiB virtual page of one VMA: its state
+ * and whatever the source knows about the entry and the frame.  `has` says
+ * which optional fields and booleans are known; booleans that are known
+ * have their value in `bits`.  Output layers print only what is known, so
+ * one schema serves every source (../shared/spec/cli.md, "page" records).
+ */
+#ifndef PTV_PAGE_H
+#define PTV_PAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum ptv_page_state {
+	PTV_STATE_NONE,
+	PTV_STATE_PRESENT,
+	PTV_STATE_SWAP,
+	PTV_STATE_MIGRATION,
+	PTV_STATE_DEVICE_PRIVATE,
+	PTV_STATE_DEVICE_EXCLUSIVE,
+	PTV_STATE_HWPOISON,
+	PTV_STATE_MARKER,
+	PTV_STATE_EXCLUDED,
+	PTV_STATE_UNREADABLE,
+};
+
+enum ptv_level {
+	PTV_LEVEL_PTE,
+	PTV_LEVEL_PMD,
+	PTV_LEVEL_PUD,
+	PTV_LEVEL_P4D,
+	PTV_LEVEL_PGD,
+};
+
+/* Boolean attributes, in the order records print them. */
+enum ptv_page_bool {
+	PTV_B_WRITABLE,
+	PTV_B_DIRTY,
+	PTV_B_ACCESSED,
+	PTV_B_USER,
+	PTV_B_NX,
+	PTV_B_GLOBAL,
+	PTV_B_PROTNONE,
+	PTV_B_SOFT_DIRTY,
+	PTV_B_UFFD_WP,
+	PTV_B_EXCLUSIVE,	/* PM_MMAP_EXCLUSIVE live; swap-exclusive bit in dumps */
+	PTV_B_ANON,
+	PTV_B_SHMEM,		/* page cache of tmpfs/shmem (not anon) */
+	PTV_B_ZERO_PAGE,
+	PTV_B_HUGE_ZERO_PAGE,
+	PTV_B_THP,		/* belongs to a large folio */
+	PTV_B_THP_HEAD,		/* first page of its large folio */
+	PTV_B_KSM,
+	PTV_B_COUNT
+};
+
+/* Optional non-boolean fields. */
+enum {
+	PTV_HAS_PFN = 1u << 0,
+	PTV_HAS_SWAP = 1u << 1,		/* swap_type and swap_offset */
+	PTV_HAS_LEVEL = 1u << 2,
+	PTV_HAS_RAW = 1u << 3,
+	PTV_HAS_ORDER = 1u << 4,	/* folio_order */
+	PTV_HAS_MAPCOUNT = 1u << 5,	/* struct page mapcount (dumps) */
+	PTV_HAS_KPAGECOUNT = 1u << 6,	/* /proc/kpagecount, in .mapcount */
+	PTV_HAS_KPAGEFLAGS = 1u << 7,
+};
+
+struct ptv_page {
+	uint64_t vaddr;
+	enum ptv_page_state state;
+	uint32_t has;		/* PTV_HAS_* */
+	uint32_t bool_known;	/* 1 << PTV_B_*: the boolean is known */
+	uint32_t bool_val;	/* 1 << PTV_B_*: ... and true */
+	enum ptv_level level;
+	uint32_t folio_order;
+	uint64_t pfn;
+	uint64_t swap_type;
+	uint64_t swap_offset;
+	uint64_t raw;
+	uint64_t mapcount;
+	uint64_t kpageflags;
+};
+
+static inline void ptv_page_set(struct ptv_page *p, enum ptv_page_bool b,
+				bool v)
+{
+	p->bool_known |= 1u << b;
+	if (v)
+		p->bool_val |= 1u << b;
+	else
+		p->bool_val &= ~(1u << b);
+}
+
+static inline bool ptv_page_known(const struct ptv_page *p,
+				  enum ptv_page_bool b)
+{
+	return p->bool_known & (1u << b);
+}
+
+static inline bool ptv_page_is(const struct ptv_page *p, enum ptv_page_bool b)
+{
+	return p->bool_val & (1u << b);
+}
+
+/* The record key of a boolean ("writable", "zero_page", ...). */
+const char *ptv_page_bool_name(enum ptv_page_bool b);
+/* "present", "swap", ...; "pte", "pmd", ... */
+const char *ptv_page_state_name(enum ptv_page_state s);
+const char *ptv_level_name(enum ptv_level l);
+
+/* Whether next continues the run that prev belongs to: next is the page
+ * after prev, all keys are equal except that pfn and swap_offset advance by
+ * one (../shared/spec/cli.md, "run" records).  raw is part of the key, so
+ * sources that know it should store it with the pfn bits masked off if
+ * they want runs to form; the live source does not set raw. */
+bool ptv_page_continues(const struct ptv_page *prev,
+			const struct ptv_page *next);
+
+#endif /* PTV_PAGE_H */
