@@ -368,6 +368,9 @@ static void page_like(struct ptv_out *o, const char *type, int pid,
 		key(o, "state");
 		put_jstr(o, state);
 		page_body(o, p);
+		if (npages && (p->has & PTV_HAS_PFN) &&
+		    ptv_page_is(p, PTV_B_ZERO_PAGE))
+			kv_u64(o, "pfn_step", 0);
 		puts_(o, "}\n");
 		return;
 	}

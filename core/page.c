@@ -64,7 +64,10 @@ bool ptv_page_continues(const struct ptv_page *prev,
 	    next->has != prev->has || next->bool_known != prev->bool_known ||
 	    next->bool_val != prev->bool_val)
 		return false;
-	if ((next->has & PTV_HAS_PFN) && next->pfn != prev->pfn + 1)
+	/* Every page of a run of zero-page mappings has the same PFN: the
+	 * run record says so with "pfn_step":0. */
+	if ((next->has & PTV_HAS_PFN) &&
+	    next->pfn != prev->pfn + !ptv_page_is(next, PTV_B_ZERO_PAGE))
 		return false;
 	if ((next->has & PTV_HAS_SWAP) &&
 	    (next->swap_type != prev->swap_type ||

@@ -83,3 +83,88 @@ expect_eq() {
 		return 1
 	fi
 }
+
+# --- live-process helpers ----------------------------------------------------
+
+# Serialise tests that change global state (THP sysfs, swap): one at a time
+# across the whole suite, whatever make -j does.
+global_state_lock() {
+	exec 9>"$PTV_BUILDDIR/tests/.global-state.lock"
+	flock 9
+}
+
+# set_sysfs FILE VALUE: write VALUE, restoring the old value at exit.
+set_sysfs() {
+	local old
+	old=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$1")
+	[ -n "$old" ] || old=$(cat "$1")
+	test_cleanup "echo '$old' > '$1'"
+	echo "$2" >"$1"
+}
+
+# start_layout [--swap]: run tests/helpers/layout and wait for READY.
+# Sets LAYOUT_PID, CHILD_PID, ZERO_PAGE, HZERO; region_* read its output.
+start_layout() {
+	local disk="$TEST_TMP/disk-file" shm_dir=/dev/shm
+	mkfifo "$TEST_TMP/layout.in"
+	"$PTV_BUILDDIR/tests/helpers/layout" "$@" "$disk" \
+		"$shm_dir/ptv-layout.$$" <"$TEST_TMP/layout.in" \
+		>"$TEST_TMP/layout.out" 2>&1 &
+	LAYOUT_PID=$!
+	exec 8>"$TEST_TMP/layout.in"
+	test_cleanup "exec 8>&-; kill $LAYOUT_PID; wait $LAYOUT_PID; rm -f '$shm_dir/ptv-layout.$$'"
+	local i=0
+	while ! grep -q -e '^READY' -e '^FAIL' "$TEST_TMP/layout.out"; do
+		i=$((i + 1))
+		if [ $i -gt 300 ] || ! kill -0 "$LAYOUT_PID" 2>/dev/null; then
+			echo "Bail out! layout did not start: $(cat "$TEST_TMP/layout.out")"
+			exit 1
+		fi
+		sleep 0.1
+	done
+	if grep -q '^FAIL' "$TEST_TMP/layout.out"; then
+		echo "Bail out! layout: $(grep '^FAIL' "$TEST_TMP/layout.out")"
+		exit 1
+	fi
+	CHILD_PID=$(sed -n 's/^CHILD //p' "$TEST_TMP/layout.out")
+	ZERO_PAGE=$(sed -n 's/^ZERO_PAGE //p' "$TEST_TMP/layout.out")
+	HZERO=$(sed -n 's/^HZERO //p' "$TEST_TMP/layout.out")
+}
+
+region_start() { awk -v n="$1" '$1 == "REGION" && $2 == n { print $3 }' "$TEST_TMP/layout.out"; }
+region_npages() { awk -v n="$1" '$1 == "REGION" && $2 == n { print $4 }' "$TEST_TMP/layout.out"; }
+
+# region_pages NAME PID [FIRST COUNT]: ptview's page records for pages
+# FIRST..FIRST+COUNT of region NAME in process PID, one JSON line each.
+region_pages() {
+	local start first=${3:-0} count=${4:-$(region_npages "$1")}
+	start=$(region_start "$1")
+	local lo=$((start + first * 4096)) hi=$((start + (first + count) * 4096))
+	"$PTVIEW" dump --pages --format=json --range "$(printf '%x-%x' $lo $hi)" "$2" |
+		"$JQ" -c 'select(.type == "page")'
+}
+
+# expect_pages NAME PID FIRST COUNT JQ-CONDITION: every one of the COUNT
+# pages satisfies the condition (and there are COUNT of them).
+expect_pages() {
+	region_pages "$1" "$2" "$3" "$4" >"$TEST_TMP/pages.json" || return 1
+	local n bad
+	n=$(wc -l <"$TEST_TMP/pages.json")
+	expect_eq "$n" "$4" "page records for $1[$3..+$4]" || return 1
+	bad=$("$JQ" -c "select(($5) | not)" "$TEST_TMP/pages.json" | head -n 3)
+	if [ -n "$bad" ]; then
+		echo "pages of $1 (pid $2) failing: $5" >&2
+		echo "$bad" >&2
+		return 1
+	fi
+}
+
+# smaps_field PID START FIELD: the kB figure of FIELD in the smaps entry of
+# the VMA that starts at START (hex, with 0x).
+smaps_field() {
+	awk -v start="$(echo "${2#0x}" | sed "s/^0*//")" -v field="$3:" '
+		/^[0-9a-f]+-[0-9a-f]+ / { split($1, r, "-"); sub(/^0+/, "", r[1]); cur = (r[1] == start); next }
+		cur && $1 == field { print $2; exit }' "/proc/$1/smaps"
+}
+
+status_field() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
