@@ -60,21 +60,22 @@ static struct ptv_error *dump_vma(struct ptv_live *l, const struct ptv_vma *vma,
 				  struct ptv_out *out, struct ptv_summary *sum)
 {
 	int pid = ptv_live_pid(l);
-	unsigned flags = opts->mode == MODE_SUMMARY ? 0 : PTV_LIVE_FRAMES;
+	if (opts->mode == MODE_SUMMARY)
+		return ptv_live_summarize(l, vma, lo, hi, sum);
 	struct run_state run = { .len = 0 };
 	for (uint64_t addr = lo; addr < hi;) {
 		size_t n = (size_t)((hi - addr) >> 12);
 		if (n > PTV_LIVE_CHUNK)
 			n = PTV_LIVE_CHUNK;
-		struct ptv_error *err = ptv_live_read(l, vma, addr, n, flags,
-						      pages);
+		struct ptv_error *err = ptv_live_read(l, vma, addr, n,
+						      PTV_LIVE_FRAMES, pages);
 		if (err)
 			return err;
 		for (size_t i = 0; i < n; i++) {
 			ptv_summary_add_page(sum, vma, &pages[i]);
 			if (opts->mode == MODE_PAGES)
 				ptv_out_page(out, pid, &pages[i]);
-			else if (opts->mode == MODE_RUNS)
+			else
 				run_add(&run, out, pid, &pages[i]);
 		}
 		addr += (uint64_t)n << 12;

@@ -12,6 +12,54 @@
 #include "core/summary.h"
 #include "core/vma.h"
 
+struct bool_json {
+	char s[32];
+	size_t n;
+};
+
+/* ,"name":false and ,"name":true for every boolean, made once. */
+static struct bool_json bool_json[PTV_B_COUNT][2];
+
+static void bool_json_init(void)
+{
+	if (bool_json[0][0].n)
+		return;
+	for (int b = 0; b < PTV_B_COUNT; b++)
+		for (int v = 0; v < 2; v++) {
+			int n = snprintf(bool_json[b][v].s,
+					 sizeof(bool_json[b][v].s), ",\"%s\":%s",
+					 ptv_page_bool_name(b),
+					 v ? "true" : "false");
+			bool_json[b][v].n = (size_t)n;
+		}
+}
+
+/* The kpageflags names as JSON (,"kpageflags_names":[...]) or text
+ * ( [...]) into buf; returns the length. */
+static size_t render_flags(bool json, uint64_t flags, char *buf, size_t size)
+{
+	size_t len = 0;
+	len += (size_t)snprintf(buf + len, size - len, "%s",
+				json ? ",\"kpageflags_names\":[" : " [");
+	bool first = true;
+	for (unsigned b = 0; b < 64; b++) {
+		if (!(flags & (UINT64_C(1) << b)))
+			continue;
+		const char *n = ptv_kpageflags_name(b);
+		char unknown[16];
+		if (!n) {
+			snprintf(unknown, sizeof(unknown), "BIT%u", b);
+			n = unknown;
+		}
+		len += (size_t)snprintf(buf + len, size - len, json ?
+					"%s\"%s\"" : "%s%s",
+					first ? "" : json ? "," : " ", n);
+		first = false;
+	}
+	len += (size_t)snprintf(buf + len, size - len, "]");
+	return len < size ? len : size - 1;
+}
+
 void ptv_out_init(struct ptv_out *o, int fd, bool json, bool color)
 {
 	o->fd = fd;
@@ -19,6 +67,8 @@ void ptv_out_init(struct ptv_out *o, int fd, bool json, bool color)
 	o->color = color && !json;
 	o->write_failed = false;
 	o->len = 0;
+	o->flags_cache_valid = false;
+	bool_json_init();
 }
 
 bool ptv_out_flush(struct ptv_out *o)
@@ -37,28 +87,39 @@ bool ptv_out_flush(struct ptv_out *o)
 	return !o->write_failed;
 }
 
+static void put_slow(struct ptv_out *o, const char *s, size_t n)
+{
+	while (n) {
+		if (o->len == sizeof(o->buf))
+			ptv_out_flush(o);
+		size_t room = sizeof(o->buf) - o->len, k = n < room ? n : room;
+		memcpy(o->buf + o->len, s, k);
+		o->len += k;
+		s += k;
+		n -= k;
+	}
+}
+
+static inline void put(struct ptv_out *o, const char *s, size_t n)
+{
+	if (sizeof(o->buf) - o->len >= n) {
+		memcpy(o->buf + o->len, s, n);
+		o->len += n;
+	} else {
+		put_slow(o, s, n);
+	}
+}
+
+/* A string literal, its length known at compile time. */
+#define PUTLIT(o, lit) put((o), (lit), sizeof(lit) - 1)
+
+static void puts_(struct ptv_out *o, const char *s) { put(o, s, strlen(s)); }
+
 static void reserve(struct ptv_out *o, size_t n)
 {
 	if (sizeof(o->buf) - o->len < n)
 		ptv_out_flush(o);
 }
-
-static void put(struct ptv_out *o, const char *s, size_t n)
-{
-	if (n > sizeof(o->buf) / 2) {	/* huge strings go straight out */
-		ptv_out_flush(o);
-		memcpy(o->buf, s, sizeof(o->buf) / 2);
-		o->len = sizeof(o->buf) / 2;
-		ptv_out_flush(o);
-		put(o, s + sizeof(o->buf) / 2, n - sizeof(o->buf) / 2);
-		return;
-	}
-	reserve(o, n);
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-}
-
-static void puts_(struct ptv_out *o, const char *s) { put(o, s, strlen(s)); }
 
 static void putc_(struct ptv_out *o, char c)
 {
@@ -144,10 +205,9 @@ static void put_jstr(struct ptv_out *o, const char *str)
 /* ,"key": */
 static void key(struct ptv_out *o, const char *k)
 {
-	putc_(o, ',');
-	putc_(o, '"');
+	PUTLIT(o, ",\"");
 	puts_(o, k);
-	puts_(o, "\":");
+	PUTLIT(o, "\":");
 }
 
 static void jhead(struct ptv_out *o, const char *type, int pid)
@@ -310,14 +370,13 @@ static void page_body(struct ptv_out *o, const struct ptv_page *p)
 	for (int b = 0; b < PTV_B_COUNT; b++) {
 		if (!ptv_page_known(p, b))
 			continue;
-		const char *name = ptv_page_bool_name(b);
 		bool v = ptv_page_is(p, b);
 		if (o->json) {
-			key(o, name);
-			puts_(o, v ? "true" : "false");
+			const struct bool_json *bj = &bool_json[b][v];
+			put(o, bj->s, bj->n);
 		} else if (v) {
 			putc_(o, ' ');
-			puts_(o, name);
+			puts_(o, ptv_page_bool_name(b));
 		}
 	}
 	if (p->has & PTV_HAS_ORDER)
@@ -327,32 +386,20 @@ static void page_body(struct ptv_out *o, const struct ptv_page *p)
 	if (p->has & PTV_HAS_KPAGECOUNT)
 		kv_u64(o, "kpagecount", p->mapcount);
 	if (p->has & PTV_HAS_KPAGEFLAGS) {
-		if (o->json) {
+		/* Neighbouring pages mostly share their flags: render the
+		 * names once per distinct word. */
+		if (!o->flags_cache_valid || o->flags_cache_word != p->kpageflags ||
+		    o->flags_cache_json != o->json) {
+			o->flags_cache_len = render_flags(o->json, p->kpageflags,
+							  o->flags_cache,
+							  sizeof(o->flags_cache));
+			o->flags_cache_word = p->kpageflags;
+			o->flags_cache_json = o->json;
+			o->flags_cache_valid = true;
+		}
+		if (o->json)
 			kv_hex(o, "kpageflags", p->kpageflags);
-			key(o, "kpageflags_names");
-			putc_(o, '[');
-		} else {
-			puts_(o, " [");
-		}
-		bool first = true;
-		for (unsigned b = 0; b < 64; b++) {
-			if (!(p->kpageflags & (UINT64_C(1) << b)))
-				continue;
-			const char *n = ptv_kpageflags_name(b);
-			char unknown[16];
-			if (!n) {
-				snprintf(unknown, sizeof(unknown), "BIT%u", b);
-				n = unknown;
-			}
-			if (!first)
-				putc_(o, o->json ? ',' : ' ');
-			first = false;
-			if (o->json)
-				put_jstr(o, n);
-			else
-				puts_(o, n);
-		}
-		putc_(o, ']');
+		put(o, o->flags_cache, o->flags_cache_len);
 	}
 }
 
@@ -365,8 +412,9 @@ static void page_like(struct ptv_out *o, const char *type, int pid,
 		kv_hex(o, "vaddr", p->vaddr);
 		if (npages)
 			kv_u64(o, "npages", npages);
-		key(o, "state");
-		put_jstr(o, state);
+		PUTLIT(o, ",\"state\":\"");
+		puts_(o, state);
+		putc_(o, '"');
 		page_body(o, p);
 		if (npages && (p->has & PTV_HAS_PFN) &&
 		    ptv_page_is(p, PTV_B_ZERO_PAGE))

@@ -23,6 +23,11 @@ struct ptv_out {
 	bool write_failed;
 	size_t len;
 	char buf[1 << 16];
+	/* the last kpageflags word rendered, and its rendering */
+	bool flags_cache_valid, flags_cache_json;
+	uint64_t flags_cache_word;
+	size_t flags_cache_len;
+	char flags_cache[1024];
 };
 
 void ptv_out_init(struct ptv_out *o, int fd, bool json, bool color);

@@ -23,6 +23,7 @@
 #include "core/kpageflags.h"
 #include "core/live.h"
 #include "core/page.h"
+#include "core/summary.h"
 
 #define PM_PRESENT (UINT64_C(1) << 63)
 #define PM_SWAP (UINT64_C(1) << 62)
@@ -44,6 +45,9 @@ struct page_region_v1 {
 	uint64_t start, end, categories;
 };
 #define PTV_PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg_v1)
+#define PAGE_IS_FILE (1u << 2)
+#define PAGE_IS_PRESENT (1u << 3)
+#define PAGE_IS_SWAPPED (1u << 4)
 #define PAGE_IS_PFNZERO (1u << 5)
 #define PAGE_IS_HUGE (1u << 6)
 
@@ -63,6 +67,7 @@ struct ptv_live {
 	uint64_t pm[PTV_LIVE_CHUNK];
 	uint8_t cat[PTV_LIVE_CHUNK];
 	struct page_region_v1 regions[PTV_LIVE_CHUNK];
+	struct ptv_page pages[PTV_LIVE_CHUNK];	/* for ptv_live_summarize() */
 };
 
 /* Map an open/read failure on a /proc file to the error users need. */
@@ -287,25 +292,29 @@ static struct ptv_error *read_pagemap(struct ptv_live *l, uint64_t addr,
 	return NULL;
 }
 
-/* Mark PMD-mapped and zero-page ranges in l->cat with PAGEMAP_SCAN, asking
- * only for pages in those categories so that the kernel skips the rest
- * (pagemap_scan_is_interesting_page()). */
-static struct ptv_error *read_scan(struct ptv_live *l, uint64_t addr, size_t n)
+/* One PAGEMAP_SCAN pass over [start, end): the kernel returns the ranges of
+ * pages in any of the anyof categories, merged while their categories
+ * (masked by ret_mask) stay equal, and skips everything else
+ * (pagemap_scan_is_interesting_page(), Linux 6.7).  fn is called for each
+ * range.  Sets l->scan to -1 when the kernel has no PAGEMAP_SCAN. */
+static struct ptv_error *scan_ranges(struct ptv_live *l, uint64_t start,
+				     uint64_t end, uint64_t anyof,
+				     uint64_t ret_mask,
+				     void (*fn)(void *arg,
+						const struct page_region_v1 *r),
+				     void *arg)
 {
-	if (l->scan < 0)
-		return NULL;
-	uint64_t end = addr + (uint64_t)n * 4096, start = addr;
-	while (start < end) {
-		struct pm_scan_arg_v1 arg = {
-			.size = sizeof(arg),
+	while (start < end && l->scan >= 0) {
+		struct pm_scan_arg_v1 sa = {
+			.size = sizeof(sa),
 			.start = start,
 			.end = end,
 			.vec = (uintptr_t)l->regions,
 			.vec_len = PTV_LIVE_CHUNK,
-			.category_anyof_mask = PAGE_IS_PFNZERO | PAGE_IS_HUGE,
-			.return_mask = PAGE_IS_PFNZERO | PAGE_IS_HUGE,
+			.category_anyof_mask = anyof,
+			.return_mask = ret_mask,
 		};
-		int r = ioctl(l->pagemap_fd, PTV_PAGEMAP_SCAN, &arg);
+		int r = ioctl(l->pagemap_fd, PTV_PAGEMAP_SCAN, &sa);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -321,19 +330,36 @@ static struct ptv_error *read_scan(struct ptv_live *l, uint64_t addr, size_t n)
 						(unsigned long long)end);
 		}
 		l->scan = 1;
-		for (int i = 0; i < r; i++) {
-			const struct page_region_v1 *reg = &l->regions[i];
-			uint64_t lo = reg->start < addr ? addr : reg->start;
-			uint64_t hi = reg->end > end ? end : reg->end;
-			for (uint64_t a = lo; a < hi; a += 4096)
-				l->cat[(a - addr) >> 12] =
-					(uint8_t)reg->categories;
-		}
-		if (arg.walk_end <= start)	/* no progress: never loop */
+		for (int i = 0; i < r; i++)
+			fn(arg, &l->regions[i]);
+		if (sa.walk_end <= start)	/* no progress: never loop */
 			break;
-		start = arg.walk_end;
+		start = sa.walk_end;
 	}
 	return NULL;
+}
+
+struct cat_fill {
+	uint8_t *cat;
+	uint64_t addr, end;
+};
+
+static void cat_fill_region(void *arg, const struct page_region_v1 *reg)
+{
+	struct cat_fill *cf = arg;
+	uint64_t lo = reg->start < cf->addr ? cf->addr : reg->start;
+	uint64_t hi = reg->end > cf->end ? cf->end : reg->end;
+	for (uint64_t a = lo; a < hi; a += 4096)
+		cf->cat[(a - cf->addr) >> 12] = (uint8_t)reg->categories;
+}
+
+/* Mark PMD-mapped and zero-page ranges in l->cat, asking only for pages in
+ * those categories so that the kernel skips the rest. */
+static struct ptv_error *read_scan(struct ptv_live *l, uint64_t addr, size_t n)
+{
+	struct cat_fill cf = { l->cat, addr, addr + (uint64_t)n * 4096 };
+	return scan_ranges(l, addr, cf.end, PAGE_IS_PFNZERO | PAGE_IS_HUGE,
+			   PAGE_IS_PFNZERO | PAGE_IS_HUGE, cat_fill_region, &cf);
 }
 
 /* Count how many PFNs after pm[i] follow it contiguously: the read-ahead
@@ -460,6 +486,83 @@ struct ptv_error *ptv_live_read(struct ptv_live *l, const struct ptv_vma *vma,
 		if (l->frames && (p->has & PTV_HAS_PFN) &&
 		    (err = fill_frame(l, p, pfn_run(l->pm, i, n))))
 			return err;
+	}
+	return NULL;
+}
+
+struct sum_fill {
+	const struct ptv_vma *vma;
+	struct ptv_summary *sum;
+	uint64_t lo, hi;
+};
+
+/* A page record for a range of pages that PAGEMAP_SCAN put in the same
+ * categories: the fields a summary reads, classified as ptv_live_read()
+ * classifies a page. */
+static void sum_fill_region(void *arg, const struct page_region_v1 *reg)
+{
+	struct sum_fill *sf = arg;
+	uint64_t lo = reg->start < sf->lo ? sf->lo : reg->start;
+	uint64_t hi = reg->end > sf->hi ? sf->hi : reg->end;
+	if (lo >= hi)
+		return;
+	struct ptv_page p;
+	memset(&p, 0, sizeof(p));
+	p.vaddr = lo;
+	uint64_t c = reg->categories;
+	if (c & PAGE_IS_PRESENT) {
+		bool huge = c & PAGE_IS_HUGE, zero = c & PAGE_IS_PFNZERO;
+		bool anon = ptv_vma_has_normal_pages(sf->vma) && !zero &&
+			    !(c & PAGE_IS_FILE);
+		p.state = PTV_STATE_PRESENT;
+		p.has = PTV_HAS_LEVEL;
+		p.level = huge ? PTV_LEVEL_PMD : PTV_LEVEL_PTE;
+		ptv_page_set(&p, PTV_B_ZERO_PAGE, zero && !huge);
+		ptv_page_set(&p, PTV_B_HUGE_ZERO_PAGE, zero && huge);
+		ptv_page_set(&p, PTV_B_ANON, anon);
+		ptv_page_set(&p, PTV_B_SHMEM, !anon && !zero &&
+			     sf->vma->backing == PTV_BACKING_SHMEM);
+	} else {
+		p.state = PTV_STATE_SWAP;
+	}
+	ptv_summary_add_pages(sf->sum, sf->vma, &p, (hi - lo) >> 12);
+}
+
+struct ptv_error *ptv_live_summarize(struct ptv_live *l,
+				     const struct ptv_vma *vma, uint64_t lo,
+				     uint64_t hi, struct ptv_summary *sum)
+{
+	size_t valid = 1;
+	/* Ranges above the user address space ([vsyscall]) have no
+	 * entries; pagemap tells, PAGEMAP_SCAN would fail with EFAULT. */
+	struct ptv_error *err = read_pagemap(l, lo, 1, &valid);
+	if (err)
+		return err;
+	if (valid && l->scan >= 0) {
+		struct ptv_summary part = { 0 };
+		struct sum_fill sf = { vma, &part, lo, hi };
+		err = scan_ranges(l, lo, hi, PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+				  PAGE_IS_PRESENT | PAGE_IS_SWAPPED |
+				  PAGE_IS_FILE | PAGE_IS_PFNZERO | PAGE_IS_HUGE,
+				  sum_fill_region, &sf);
+		if (err)
+			return err;
+		if (l->scan > 0) {
+			part.pages = (hi - lo) >> 12;	/* holes included */
+			ptv_summary_add(sum, &part);
+			return NULL;
+		}
+	}
+	/* No PAGEMAP_SCAN: page by page from pagemap. */
+	for (uint64_t addr = lo; addr < hi;) {
+		size_t n = (size_t)((hi - addr) >> 12);
+		if (n > PTV_LIVE_CHUNK)
+			n = PTV_LIVE_CHUNK;
+		if ((err = ptv_live_read(l, vma, addr, n, 0, l->pages)))
+			return err;
+		for (size_t i = 0; i < n; i++)
+			ptv_summary_add_page(sum, vma, &l->pages[i]);
+		addr += (uint64_t)n << 12;
 	}
 	return NULL;
 }

@@ -18,6 +18,7 @@
 struct ptv_error;
 struct ptv_page;
 struct ptv_live;
+struct ptv_summary;
 
 /* Largest n that ptv_live_read() takes in one call. */
 #define PTV_LIVE_CHUNK 8192
@@ -55,6 +56,15 @@ struct ptv_error *ptv_live_status(struct ptv_live *l,
 struct ptv_error *ptv_live_read(struct ptv_live *l, const struct ptv_vma *vma,
 				uint64_t addr, size_t n, unsigned flags,
 				struct ptv_page *pages);
+
+/* Add the pages of [lo, hi) inside vma to sum, as fast as the kernel
+ * allows: with PAGEMAP_SCAN the kernel reports ranges of pages with equal
+ * categories and skips holes, so no per-page entry is copied; without it,
+ * pagemap page by page.  Same counting rules as ptv_live_read() followed
+ * by ptv_summary_add_page(). */
+struct ptv_error *ptv_live_summarize(struct ptv_live *l,
+				     const struct ptv_vma *vma, uint64_t lo,
+				     uint64_t hi, struct ptv_summary *sum);
 
 /* What the reads so far could see: false when the kernel hid PFNs (no
  * CAP_SYS_ADMIN), when /proc/kpageflags was unreadable, or when the kernel

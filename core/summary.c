@@ -6,9 +6,16 @@
 void ptv_summary_add_page(struct ptv_summary *s, const struct ptv_vma *vma,
 			  const struct ptv_page *p)
 {
-	s->pages++;
+	ptv_summary_add_pages(s, vma, p, 1);
+}
+
+void ptv_summary_add_pages(struct ptv_summary *s, const struct ptv_vma *vma,
+			   const struct ptv_page *p, uint64_t n)
+{
+	uint64_t kb = 4 * n;
+	s->pages += n;
 	if (p->state == PTV_STATE_SWAP) {
-		s->swap_kb += 4;
+		s->swap_kb += kb;
 		return;
 	}
 	if (p->state != PTV_STATE_PRESENT || !ptv_vma_has_normal_pages(vma))
@@ -16,15 +23,15 @@ void ptv_summary_add_page(struct ptv_summary *s, const struct ptv_vma *vma,
 	if (ptv_page_is(p, PTV_B_ZERO_PAGE) ||
 	    ptv_page_is(p, PTV_B_HUGE_ZERO_PAGE))
 		return;
-	s->rss_kb += 4;
+	s->rss_kb += kb;
 	if (ptv_page_is(p, PTV_B_ANON)) {
-		s->anon_kb += 4;
+		s->anon_kb += kb;
 		if ((p->has & PTV_HAS_LEVEL) && p->level == PTV_LEVEL_PMD)
-			s->anon_huge_kb += 4;
+			s->anon_huge_kb += kb;
 	} else if (ptv_page_is(p, PTV_B_SHMEM)) {
-		s->shmem_kb += 4;
+		s->shmem_kb += kb;
 	} else {
-		s->file_kb += 4;
+		s->file_kb += kb;
 	}
 }
 

@@ -21,6 +21,9 @@ struct ptv_summary {
 
 void ptv_summary_add_page(struct ptv_summary *s, const struct ptv_vma *vma,
 			  const struct ptv_page *page);
+/* Add n pages that all look like page (vaddr is the first one's). */
+void ptv_summary_add_pages(struct ptv_summary *s, const struct ptv_vma *vma,
+			   const struct ptv_page *page, uint64_t n);
 void ptv_summary_add(struct ptv_summary *total, const struct ptv_summary *s);
 
 #endif /* PTV_SUMMARY_H */

@@ -53,7 +53,7 @@ test_expect_success() {
 	local what=$1 body=$2
 	test_count=$((test_count + 1))
 	local out="$TEST_TMP/out.$test_count"
-	if (cd "$TEST_TMP" && eval "$body") >"$out" 2>&1; then
+	if (cd "$TEST_TMP" && if [ -n "${PTV_TEST_TRACE:-}" ]; then set -x; fi && eval "$body") >"$out" 2>&1; then
 		echo "ok $test_count - $what"
 	else
 		test_failures=$((test_failures + 1))
@@ -168,3 +168,8 @@ smaps_field() {
 }
 
 status_field() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# json_any FILE COND / json_all FILE COND: whether any / every JSON record
+# of FILE satisfies COND (jq -e alone judges only the last output).
+json_any() { "$JQ" -s -e "any(.[]; $2)" "$1" >/dev/null; }
+json_all() { "$JQ" -s -e "all(.[]; $2)" "$1" >/dev/null; }

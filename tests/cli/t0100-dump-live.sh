@@ -157,6 +157,14 @@ test_expect_success 'runs cover every page exactly once and agree with --pages' 
 	     "$(wc -l </proc/$P/maps)"
 '
 
+test_expect_success '--summary (PAGEMAP_SCAN ranges) and --pages (page by page) agree' '
+	for pid in $P $C; do
+		"$PTVIEW" dump --summary --format=json $pid | jq -c "select(.type == \"summary\")" >a &&
+		"$PTVIEW" dump --pages --format=json $pid | jq -c "select(.type == \"summary\")" >b &&
+		test -s a && cmp a b || exit 1
+	done
+'
+
 test_expect_success 'several PIDs in one call, text output without colour when piped' '
 	"$PTVIEW" dump --summary $P $C >out &&
 	test "$(grep -c "^task " out)" = 2 &&
