@@ -37,17 +37,48 @@ static void run_flush(struct run_state *r, struct ptv_out *out, int pid)
 	r->len = 0;
 }
 
+/* Add n pages that look like p except for their addresses (empty pages:
+ * no PFN or swap entry to advance). */
+static void run_add_n(struct run_state *r, struct ptv_out *out, int pid,
+		      const struct ptv_page *p, uint64_t n)
+{
+	if (!n)
+		return;
+	if (!(r->len && ptv_page_continues(&r->last, p))) {
+		run_flush(r, out, pid);
+		r->first = *p;
+		r->len = 0;
+	}
+	r->last = *p;
+	r->last.vaddr = p->vaddr + (n - 1) * 4096;
+	r->len += n;
+}
+
 static void run_add(struct run_state *r, struct ptv_out *out, int pid,
 		    const struct ptv_page *p)
 {
-	if (r->len && ptv_page_continues(&r->last, p)) {
-		r->last = *p;
-		r->len++;
+	run_add_n(r, out, pid, p, 1);
+}
+
+/* Empty pages [lo, hi): one run extension, or one record per page. */
+static void emit_none(struct run_state *run, struct ptv_out *out, int pid,
+		      enum dump_mode mode, struct ptv_summary *sum,
+		      const struct ptv_vma *vma, uint64_t lo, uint64_t hi)
+{
+	struct ptv_page p;
+	memset(&p, 0, sizeof(p));
+	p.state = PTV_STATE_NONE;
+	p.vaddr = lo;
+	uint64_t n = (hi - lo) >> 12;
+	ptv_summary_add_pages(sum, vma, &p, n);
+	if (mode != MODE_PAGES) {
+		run_add_n(run, out, pid, &p, n);
 		return;
 	}
-	run_flush(r, out, pid);
-	r->first = r->last = *p;
-	r->len = 1;
+	for (uint64_t a = lo; a < hi && !out->write_failed; a += 4096) {
+		p.vaddr = a;
+		ptv_out_page(out, pid, &p);
+	}
 }
 
 static struct ptv_page pages[PTV_LIVE_CHUNK];
@@ -63,22 +94,33 @@ static struct ptv_error *dump_vma(struct ptv_live *l, const struct ptv_vma *vma,
 	if (opts->mode == MODE_SUMMARY)
 		return ptv_live_summarize(l, vma, lo, hi, sum);
 	struct run_state run = { .len = 0 };
-	for (uint64_t addr = lo; addr < hi;) {
-		size_t n = (size_t)((hi - addr) >> 12);
-		if (n > PTV_LIVE_CHUNK)
-			n = PTV_LIVE_CHUNK;
-		struct ptv_error *err = ptv_live_read(l, vma, addr, n,
-						      PTV_LIVE_FRAMES, pages);
+	for (uint64_t addr = lo; addr < hi && !out->write_failed;) {
+		/* Skip what PAGEMAP_SCAN says is empty, then read the rest
+		 * page by page. */
+		uint64_t plo, phi;
+		struct ptv_error *err = ptv_live_next_populated(l, addr, hi,
+								&plo, &phi);
 		if (err)
 			return err;
-		for (size_t i = 0; i < n; i++) {
-			ptv_summary_add_page(sum, vma, &pages[i]);
-			if (opts->mode == MODE_PAGES)
-				ptv_out_page(out, pid, &pages[i]);
-			else
-				run_add(&run, out, pid, &pages[i]);
+		emit_none(&run, out, pid, opts->mode, sum, vma, addr, plo);
+		for (addr = plo; addr < phi && !out->write_failed;) {
+			size_t n = (size_t)((phi - addr) >> 12);
+			if (n > PTV_LIVE_CHUNK)
+				n = PTV_LIVE_CHUNK;
+			err = ptv_live_read(l, vma, addr, n, PTV_LIVE_FRAMES,
+					    pages);
+			if (err)
+				return err;
+			for (size_t i = 0; i < n; i++) {
+				ptv_summary_add_page(sum, vma, &pages[i]);
+				if (opts->mode == MODE_PAGES)
+					ptv_out_page(out, pid, &pages[i]);
+				else
+					run_add(&run, out, pid, &pages[i]);
+			}
+			addr += (uint64_t)n << 12;
 		}
-		addr += (uint64_t)n << 12;
+		addr = phi > addr ? phi : addr;
 	}
 	run_flush(&run, out, pid);
 	return NULL;

@@ -68,6 +68,10 @@ struct ptv_live {
 	uint8_t cat[PTV_LIVE_CHUNK];
 	struct page_region_v1 regions[PTV_LIVE_CHUNK];
 	struct ptv_page pages[PTV_LIVE_CHUNK];	/* for ptv_live_summarize() */
+	/* ptv_live_next_populated(): the last PAGEMAP_SCAN answer */
+	struct page_region_v1 pop[1024];
+	size_t npop;
+	uint64_t pop_start, pop_walk_end;
 };
 
 /* Map an open/read failure on a /proc file to the error users need. */
@@ -563,6 +567,71 @@ struct ptv_error *ptv_live_summarize(struct ptv_live *l,
 		for (size_t i = 0; i < n; i++)
 			ptv_summary_add_page(sum, vma, &l->pages[i]);
 		addr += (uint64_t)n << 12;
+	}
+	return NULL;
+}
+
+struct ptv_error *ptv_live_next_populated(struct ptv_live *l, uint64_t addr,
+					  uint64_t hi, uint64_t *lo_ret,
+					  uint64_t *hi_ret)
+{
+	while (addr < hi) {
+		if (l->scan < 0)
+			break;
+		/* Refill unless the cached answer covers addr. */
+		if (!(addr >= l->pop_start && addr < l->pop_walk_end)) {
+			struct pm_scan_arg_v1 sa = {
+				.size = sizeof(sa),
+				.start = addr,
+				.end = hi,
+				.vec = (uintptr_t)l->pop,
+				.vec_len = sizeof(l->pop) / sizeof(l->pop[0]),
+				.category_anyof_mask = PAGE_IS_PRESENT |
+						       PAGE_IS_SWAPPED,
+				.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+			};
+			int r = ioctl(l->pagemap_fd, PTV_PAGEMAP_SCAN, &sa);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0 && l->scan == 0 &&
+			    (errno == ENOTTY || errno == EINVAL ||
+			     errno == EOPNOTSUPP)) {
+				l->scan = -1;
+				break;
+			}
+			if (r < 0 && errno == EFAULT)
+				break;	/* above the user address space */
+			if (r < 0)
+				return ptv_error_prefix(
+					proc_error(l, errno, l->pagemap_path),
+					"PAGEMAP_SCAN 0x%llx-0x%llx",
+					(unsigned long long)addr,
+					(unsigned long long)hi);
+			l->scan = 1;
+			l->npop = (size_t)r;
+			l->pop_start = addr;
+			l->pop_walk_end = sa.walk_end > addr ? sa.walk_end : hi;
+		}
+		size_t i = 0;
+		while (i < l->npop && l->pop[i].end <= addr)
+			i++;
+		if (i == l->npop) {	/* nothing more before walk_end */
+			addr = l->pop_walk_end;
+			continue;
+		}
+		uint64_t lo = l->pop[i].start > addr ? l->pop[i].start : addr;
+		uint64_t end = l->pop[i].end;
+		while (i + 1 < l->npop && l->pop[i + 1].start == end)
+			end = l->pop[++i].end;
+		*lo_ret = lo;
+		*hi_ret = end < hi ? end : hi;
+		return NULL;
+	}
+	if (addr < hi) {	/* no PAGEMAP_SCAN: everything may be populated */
+		*lo_ret = addr;
+		*hi_ret = hi;
+	} else {
+		*lo_ret = *hi_ret = hi;
 	}
 	return NULL;
 }

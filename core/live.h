@@ -57,6 +57,15 @@ struct ptv_error *ptv_live_read(struct ptv_live *l, const struct ptv_vma *vma,
 				uint64_t addr, size_t n, unsigned flags,
 				struct ptv_page *pages);
 
+/* The next extent [*lo_ret, *hi_ret) at or after addr, below hi, that may
+ * hold present or swapped pages; everything in [addr, *lo_ret) is empty.
+ * *lo_ret == hi when nothing follows.  With PAGEMAP_SCAN the kernel skips
+ * unpopulated page tables, so sparse terabyte-sized VMAs cost little;
+ * without it the whole range is returned. */
+struct ptv_error *ptv_live_next_populated(struct ptv_live *l, uint64_t addr,
+					  uint64_t hi, uint64_t *lo_ret,
+					  uint64_t *hi_ret);
+
 /* Add the pages of [lo, hi) inside vma to sum, as fast as the kernel
  * allows: with PAGEMAP_SCAN the kernel reports ranges of pages with equal
  * categories and skips holes, so no per-page entry is copied; without it,

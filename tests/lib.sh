@@ -17,6 +17,10 @@ set -u
 : "${JQ:=jq}"
 [ -n "$JQ" ] || JQ=jq
 
+# No test writes more than 1 GiB to one file: a run-away dump fails the
+# test instead of filling the disk.
+ulimit -f 2097152 2>/dev/null || true
+
 test_count=0
 test_failures=0
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ptv-test.XXXXXX")

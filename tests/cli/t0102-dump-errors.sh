@@ -46,12 +46,12 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 test_expect_success 'without root: PFNs hidden, said once on stderr, the rest shown, exit 0' '
-	as_nobody "$PTVIEW" dump --pages --format=json self >out 2>err &&
+	as_nobody "$PTVIEW" dump --format=json self >out 2>err &&
 	expect_eq "$(wc -l <err)" 1 "lines on stderr" &&
 	grep -q "hides PFNs" err &&
-	json_any out ".type == \"page\" and .state == \"present\"" &&
+	json_any out ".type == \"run\" and .state == \"present\"" &&
 	json_all out "(has(\"pfn\") or has(\"kpageflags\") or has(\"swap_offset\")) | not" &&
-	json_all out ".type != \"page\" or .state != \"present\" or (has(\"exclusive\") and has(\"anon\"))"
+	json_all out ".type != \"run\" or .state != \"present\" or (has(\"exclusive\") and has(\"anon\"))"
 '
 
 test_expect_success 'a process that exits while it is read: a clear error or a clean dump' '

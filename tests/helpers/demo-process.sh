@@ -16,7 +16,7 @@ while ! grep -q -e '^READY' -e '^FAIL' "$dir/out"; do sleep 0.1; done
 grep -q '^READY' "$dir/out" || { cat "$dir/out" >&2; exit 1; }
 echo "== ptview dump $pid (a process with anon, zero-page, THP, file, shmem and COW regions)"
 echo "== its regions: $(awk '$1 == "REGION" { printf "%s@%s ", $2, $3 }' "$dir/out")"
-"$ptview" dump --range 100000000000-100300000000 "$pid"
+"$ptview" dump --range 200000000000-200300000000 "$pid"
 echo
 echo "== ptview dump --summary $pid"
 "$ptview" dump --summary "$pid" | tail -n 1

@@ -2,7 +2,7 @@
  *
  * usage: layout [--swap] DISKFILE TMPFSFILE
  *
- * Maps the regions below at fixed addresses (region k at 0x100000000000 +
+ * Maps the regions below at fixed addresses (region k at 0x200000000000 +
  * k GiB, so VMAs never merge), touches them as described, forks a child
  * that COW-writes part of `cow`, then prints, for the tests:
  *   REGION name start npages
@@ -32,7 +32,7 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-#define BASE 0x100000000000ULL
+#define BASE 0x200000000000ULL	/* above ASan's shadow, as spec/trace.md places regions */
 #define GIB (1ULL << 30)
 #define PG 4096UL
 
