@@ -248,7 +248,8 @@ static struct ptv_error *resolve(struct ptv_types *t, uint64_t id,
 				SRC_FMT, MAX_CHAIN, id, SRC_ARGS(t));
 }
 
-/* sizeof a type; arrays multiply, typedefs look through. */
+/* sizeof a type; arrays multiply, typedefs look through.  ptv_not_found if
+ * the type has none (void, a function, a pointer of unknown width). */
 static struct ptv_error *type_size(struct ptv_types *t, uint64_t id,
 				   uint64_t *ret)
 {
@@ -279,9 +280,7 @@ static struct ptv_error *type_size(struct ptv_types *t, uint64_t id,
 		*ret = mult * info.size;
 		return NULL;
 	}
-	return ptv_error_create(PTV_ERR_FORMAT,
-				"type %#" PRIx64 " has no size" SRC_FMT, id,
-				SRC_ARGS(t));
+	return ptv_not_found;
 }
 
 /* Find a complete type by C name; name spaces are tried in the order the
@@ -354,7 +353,11 @@ struct ptv_error *ptv_types_sizeof(struct ptv_types *t, const char *type_name,
 	struct ptv_error *err = find_type(t, type_name, WANT_ANY, false, &id, &info);
 	if (err)
 		return err;
-	return type_size(t, id, ret);
+	err = type_size(t, id, ret);
+	if (err == ptv_not_found)
+		return ptv_error_create(PTV_ERR_NOT_FOUND, "type '%s' has no size"
+					SRC_FMT, type_name, SRC_ARGS(t));
+	return err;
 }
 
 /* ---- Member paths ------------------------------------------------------- */
@@ -558,6 +561,11 @@ static struct ptv_error *walk_member_path(struct ptv_types *t,
 			}
 			uint64_t esize;
 			err = type_size(t, info.target, &esize);
+			if (err == ptv_not_found)
+				return quiet ? err :
+				       ptv_error_create(PTV_ERR_FORMAT,
+							"elements of '%s' have no size" SRC_FMT,
+							member_path, SRC_ARGS(t));
 			if (err)
 				return err;
 			if (esize && subs[i] > (UINT64_MAX / 8 - bits) / esize / 8)
@@ -594,7 +602,9 @@ static struct ptv_error *walk_member_path(struct ptv_types *t,
 		out.size = 0;	/* a flexible array member */
 	} else if (info.kind != PTV_TYPE_FUNCTION && info.kind != PTV_TYPE_VOID) {
 		err = type_size(t, type, &out.size);
-		if (err)
+		if (err == ptv_not_found)
+			out.size = 0;	/* e.g. a pointer in BTF with no "long" */
+		else if (err)
 			return err;
 	}
 	out.offset = bits / 8;

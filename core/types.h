@@ -43,7 +43,8 @@ enum ptv_type_kind {
 /* Where a member lives, relative to the start of the outer struct. */
 struct ptv_member {
 	uint64_t offset;	/* bytes; for a bitfield, the byte holding its first bit */
-	uint64_t size;		/* bytes of the member's type (a bitfield's declared type) */
+	uint64_t size;		/* bytes of the member's type (a bitfield's declared
+				   type); 0 for "x[]" or if unknown */
 	uint32_t bit_offset;	/* bitfields: first bit within the byte at offset (0-7,
 				   counted from the least significant bit on
 				   little-endian targets); 0 otherwise */
