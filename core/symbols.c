@@ -412,12 +412,17 @@ struct ptv_error *ptv_symbols_load_vmcoreinfo(struct ptv_symbols *s,
 			errno = 0;
 			uint64_t addr = close ? strtoull(close + 2, &after, 16) : 0;
 			if (!close || close == name || errno ||
-			    after == close + 2 || *after)
+			    after == close + 2 || *after) {
 				err = ptv_error_create(PTV_ERR_FORMAT,
 						       "VMCOREINFO: bad line '%s'", line);
-			else {
+			} else {
 				*close = '\0';
-				err = pending_push(&p, name, addr, SYM_RELOC);
+				/* Since v4.15 ("kdump: write correct address
+				 * of mem_section into vmcoreinfo") this is
+				 * the pointer's value, the root array, not
+				 * where the variable is. */
+				if (strcmp(name, "mem_section") != 0)
+					err = pending_push(&p, name, addr, SYM_RELOC);
 			}
 		} else if (strncmp(line, "KERNELOFFSET=", 13) == 0) {
 			errno = 0;

@@ -50,7 +50,9 @@ struct ptv_error *ptv_symbols_load_elf(struct ptv_symbols *s, const char *path);
 
 /* VMCOREINFO text: "SYMBOL(name)=hex" lines give relocated addresses and
  * "KERNELOFFSET=hex", if present, becomes the offset.  Other lines are
- * ignored; the text may contain NUL padding and need not end in one. */
+ * ignored; the text may contain NUL padding and need not end in one.
+ * SYMBOL(mem_section) is skipped: it is the value of the mem_section
+ * pointer (the root array's address), not the address of the symbol. */
 struct ptv_error *ptv_symbols_load_vmcoreinfo(struct ptv_symbols *s,
 					      const char *text, size_t len);
 
