@@ -283,6 +283,26 @@ static struct ptv_error *type_size(struct ptv_types *t, uint64_t id,
 	return ptv_not_found;
 }
 
+/* Compilers name base types in one spelling ("long unsigned int"); accept
+ * the usual C ones too. */
+static const char *base_type_name(const char *name)
+{
+	static const char *const aliases[][2] = {
+		{ "long", "long int" },
+		{ "unsigned long", "long unsigned int" },
+		{ "long long", "long long int" },
+		{ "unsigned long long", "long long unsigned int" },
+		{ "short", "short int" },
+		{ "unsigned short", "short unsigned int" },
+		{ "unsigned", "unsigned int" },
+	};
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		if (strcmp(name, aliases[i][0]) == 0)
+			return aliases[i][1];
+	}
+	return name;
+}
+
 /* Find a complete type by C name; name spaces are tried in the order the
  * header promises.  want restricts to struct/union (for member lookups) or
  * enum. */
@@ -309,7 +329,8 @@ static struct ptv_error *find_type(struct ptv_types *t, const char *cname,
 		    ns != PTV_NS_TYPEDEF)
 			continue;
 		uint64_t id;
-		if (ptv_name_index_find(t->index, ns, name, &id, NULL))
+		const char *key = ns == PTV_NS_BASE ? base_type_name(name) : name;
+		if (ptv_name_index_find(t->index, ns, key, &id, NULL))
 			continue;
 		struct ptv_type_info info;
 		struct ptv_error *err = resolve(t, id, &id, &info, NULL);
@@ -463,9 +484,9 @@ static int parse_subscripts(const char *p, const char *end, uint64_t *idx,
 	return n;
 }
 
-/* Walk member_path from the struct or union root and fill *ret.  On a
- * missing member, *missing_ret says so and no error is allocated when
- * quiet (ptv_types_has_member()). */
+/* Walk member_path from the struct or union root and fill *ret.  When
+ * quiet (ptv_types_has_member()), a missing type or member gives the
+ * ptv_not_found sentinel rather than an allocated error. */
 static struct ptv_error *walk_member_path(struct ptv_types *t,
 					  const char *struct_name,
 					  const char *member_path, bool quiet,
@@ -634,8 +655,9 @@ bool ptv_types_has_member(struct ptv_types *t, const char *struct_name,
 	struct ptv_member m;
 	struct ptv_error *err = walk_member_path(t, struct_name, member_path,
 						 true, &m);
+	bool found = err == NULL;
 	ptv_error_destroy(err);
-	return err == NULL;
+	return found;
 }
 
 struct ptv_error *ptv_types_array_len(struct ptv_types *t,

@@ -559,6 +559,8 @@ static void test_known_facts(struct ptv_types *t)
 	ok(ptv_types_array_len(t, "mm_struct", "rss_stat.count", &u) == NULL &&
 	   ptv_types_enum_value(t, NULL, "NR_MM_COUNTERS", &v) == NULL &&
 	   (int64_t)u == v, what);
+	snprintf(what, sizeof(what), "%s: sizeof(unsigned long) == 8, C spelling", f);
+	ok(ptv_types_sizeof(t, "unsigned long", &u) == NULL && u == 8, what);
 	snprintf(what, sizeof(what), "%s: mm_struct.pgd is a pointer", f);
 	ok(ptv_types_member(t, "mm_struct", "pgd", &m) == NULL &&
 	   m.kind == PTV_TYPE_POINTER && m.size == 8, what);
