@@ -569,7 +569,8 @@ static struct ptv_error *walk_member_path(struct ptv_types *t,
 			if (err)
 				return err;
 			if (info.kind != PTV_TYPE_ARRAY || !info.has_target ||
-			    (info.has_array_len && subs[i] >= info.array_len)) {
+			    (info.has_array_len && info.array_len > 0 &&
+			     subs[i] >= info.array_len)) {
 				if (quiet)
 					return ptv_not_found;
 				return ptv_error_create(PTV_ERR_NOT_FOUND,
@@ -612,14 +613,15 @@ static struct ptv_error *walk_member_path(struct ptv_types *t,
 	if (info.kind == PTV_TYPE_POINTER)
 		out.type_name = NULL;
 	if (info.kind == PTV_TYPE_ARRAY) {
-		out.has_array_len = info.has_array_len;
-		out.array_len = info.array_len;
+		/* BTF says 0 for both "x[]" and "x[0]"; make DWARF agree. */
+		out.has_array_len = info.has_array_len && info.array_len > 0;
+		out.array_len = out.has_array_len ? info.array_len : 0;
 		/* elem_size stays 0 if unknown, as the header says. */
 		if (info.has_target)
 			ptv_error_destroy(type_size(t, info.target,
 						    &out.elem_size));
 	}
-	if (info.kind == PTV_TYPE_ARRAY && !info.has_array_len) {
+	if (info.kind == PTV_TYPE_ARRAY && !out.has_array_len) {
 		out.size = 0;	/* a flexible array member */
 	} else if (info.kind != PTV_TYPE_FUNCTION && info.kind != PTV_TYPE_VOID) {
 		err = type_size(t, type, &out.size);

@@ -50,9 +50,13 @@ struct ptv_member {
 				   little-endian targets); 0 otherwise */
 	uint32_t bit_size;	/* bitfields: width in bits; 0 otherwise */
 	enum ptv_type_kind kind;	/* of the member's type, typedefs looked through */
-	const char *type_name;	/* name of that type, NULL if anonymous or a pointer */
-	bool has_array_len;	/* kind == PTV_TYPE_ARRAY with a declared length */
-	uint64_t array_len;	/* elements when has_array_len (0 for "x[0]") */
+	const char *type_name;	/* first name on the member's typedef chain
+				   ("atomic_t", "list_head"); NULL if anonymous
+				   or a pointer */
+	bool has_array_len;	/* kind == PTV_TYPE_ARRAY with a declared nonzero
+				   length; "x[]" and "x[0]" have none, as BTF
+				   cannot tell them apart */
+	uint64_t array_len;	/* elements when has_array_len */
 	uint64_t elem_size;	/* arrays: bytes per element (0 if unknown) */
 };
 

@@ -380,7 +380,8 @@ static const char *const sizes[] = {
 	"maple_node", "maple_tree", "maple_range_64", "maple_arange_64",
 	"anon_vma", "anon_vma_chain", "address_space", "file", "dentry", "qstr",
 	"path", "list_head", "rb_node", "pgd_t", "p4d_t", "pud_t", "pmd_t",
-	"pte_t", "atomic_t", "atomic_long_t", "struct mm_rss_stat",
+	"pte_t", "atomic_t", "atomic_long_t", "struct mm_rss_stat", "pid",
+	"upid",
 };
 
 static const char *const members[][2] = {
@@ -430,6 +431,8 @@ static const char *const members[][2] = {
 	{ "path", "dentry" }, { "dentry", "d_name" }, { "dentry", "d_name.name" },
 	{ "dentry", "d_parent" }, { "qstr", "name" },
 	{ "list_head", "next" }, { "list_head", "prev" },
+	/* A flexible array (Debian's 6.1.1xx backport): both say "no length". */
+	{ "pid", "numbers" }, { "pid", "numbers[1]" },
 };
 
 static const char *const enums[] = { "pageflags", "maple_type" };
