@@ -75,8 +75,6 @@ bool ptv_page_continues(const struct ptv_page *prev,
 		return false;
 	if ((next->has & PTV_HAS_LEVEL) && next->level != prev->level)
 		return false;
-	if ((next->has & PTV_HAS_RAW) && next->raw != prev->raw)
-		return false;
 	if ((next->has & PTV_HAS_ORDER) &&
 	    next->folio_order != prev->folio_order)
 		return false;

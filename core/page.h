@@ -113,9 +113,10 @@ const char *ptv_level_name(enum ptv_level l);
 /* Whether next continues the run that prev belongs to: next is the page
  * after prev, all keys are equal except that pfn and swap_offset advance by
  * one (../shared/spec/cli.md, "run" records) -- except for the shared zero
- * page, whose PFN stays the same (records mark such runs "pfn_step":0).  raw is part of the key, so
- * sources that know it should store it with the pfn bits masked off if
- * they want runs to form; the live source does not set raw. */
+ * page, whose PFN stays the same (records mark such runs "pfn_step":0).
+ * raw is not compared: its frame or offset bits change from page to page
+ * in an arch-specific way, and every bit it holds is decoded into the
+ * other keys; a run carries its first page's raw entry. */
 bool ptv_page_continues(const struct ptv_page *prev,
 			const struct ptv_page *next);
 
