@@ -347,6 +347,10 @@ static struct ptv_error *read_headers(struct ptv_image *img, Elf *e,
 		return ptv_error_create(PTV_ERR_FORMAT,
 					"%s: cannot count program headers: %s",
 					img->path, elf_errmsg(-1));
+	/* libelf quietly lowers phnum to what fits in the file; the header's
+	 * own count tells a damaged file apart. */
+	if (ehdr.e_phnum != PN_XNUM && ehdr.e_phnum > phnum)
+		phnum = ehdr.e_phnum;
 	size_t phentsize = elfclass == ELFCLASS32 ? sizeof(Elf32_Phdr)
 						  : sizeof(Elf64_Phdr);
 	/* libelf allocates phnum headers before reading them: bound it by
