@@ -51,8 +51,15 @@
 /* struct kdump_sub_header field offsets (64-bit). */
 #define SH_OFFSET_VMCOREINFO	32	/* header_version >= 3 */
 #define SH_SIZE_VMCOREINFO	40
+#define SH_OFFSET_NOTE		48	/* header_version >= 4 */
+#define SH_SIZE_NOTE		56
+#define SH_OFFSET_ERASEINFO	64	/* header_version >= 5 */
+#define SH_SIZE_ERASEINFO	72
 #define SH_MAX_MAPNR_64		96	/* header_version >= 6 */
 #define SH_SIZE			104
+
+/* Notes for 8192 CPUs fit many times over. */
+#define KDUMP_MAX_BLOB	(64u << 20)
 
 #define PAGE_DESC_SIZE	24	/* offset, size, flags, page_flags */
 
@@ -124,6 +131,31 @@ static struct ptv_error *count_dumped(struct ptv_image *img,
 	return NULL;
 }
 
+/* libkdumpfile reads the sub-header's blobs (VMCOREINFO, ELF notes,
+ * eraseinfo) into memory whole: each must lie in the file and be of a size
+ * a kernel could write. */
+static struct ptv_error *check_blob(struct ptv_image *img,
+				    const struct kdump_header *h,
+				    const unsigned char *sh, unsigned version,
+				    size_t at, const char *what)
+{
+	if (h->version < version)
+		return NULL;
+	uint64_t off = get64(sh + at, h->big_endian);
+	uint64_t size = get64(sh + at + 8, h->big_endian);
+	if (size == 0)
+		return NULL;
+	if (size > KDUMP_MAX_BLOB || off > img->file_size ||
+	    size > img->file_size - off)
+		return ptv_error_create(PTV_ERR_FORMAT,
+					"%s: bad kdump sub-header: %s at offset 0x%llx, 0x%llx bytes, is outside the file (%llu bytes)",
+					img->path, what,
+					(unsigned long long)off,
+					(unsigned long long)size,
+					(unsigned long long)img->file_size);
+	return NULL;
+}
+
 /* Read and check block 0 and the sub-header; read the VMCOREINFO copy. */
 static struct ptv_error *read_header(struct ptv_image *img,
 				     struct kdump_header *h)
@@ -168,14 +200,18 @@ static struct ptv_error *read_header(struct ptv_image *img,
 					(unsigned long long)img->file_size);
 
 	img->vmcoreinfo = NULL;
-	if (h->sub_hdr_size > 0 && bs >= SH_SIZE) {
-		err = ptv_image_pread(img, sh, sizeof(sh), bs,
-				      "kdump sub-header");
-		if (err)
-			return err;
-		if (h->version >= 6 && get64(sh + SH_MAX_MAPNR_64, h->big_endian))
-			h->max_mapnr = get64(sh + SH_MAX_MAPNR_64, h->big_endian);
-	}
+	/* Block 1 exists (bitmap_blocks >= 1); libkdumpfile reads it as the
+	 * sub-header whatever sub_hdr_size says. */
+	err = ptv_image_pread(img, sh, sizeof(sh), bs,
+			      "kdump sub-header");
+	if (err)
+		return err;
+	if ((err = check_blob(img, h, sh, 3, SH_OFFSET_VMCOREINFO, "VMCOREINFO")) ||
+	    (err = check_blob(img, h, sh, 4, SH_OFFSET_NOTE, "ELF notes")) ||
+	    (err = check_blob(img, h, sh, 5, SH_OFFSET_ERASEINFO, "eraseinfo")))
+		return err;
+	if (h->version >= 6 && get64(sh + SH_MAX_MAPNR_64, h->big_endian))
+		h->max_mapnr = get64(sh + SH_MAX_MAPNR_64, h->big_endian);
 	uint64_t bitmap_bits = (uint64_t)h->bitmap_blocks * bs * 8 / 2;
 	if (h->max_mapnr == 0 || h->max_mapnr > bitmap_bits ||
 	    h->max_mapnr > (1ull << KDUMP_MAX_PHYS_BITS) / bs)
@@ -193,19 +229,13 @@ static struct ptv_error *read_header(struct ptv_image *img,
 					(unsigned long long)descs,
 					(unsigned long long)img->file_size);
 
-	if (h->version >= 3 && h->sub_hdr_size > 0 && bs >= SH_SIZE) {
+	if (h->version >= 3) {
 		uint64_t off = get64(sh + SH_OFFSET_VMCOREINFO, h->big_endian);
 		uint64_t size = get64(sh + SH_SIZE_VMCOREINFO, h->big_endian);
 		if (size == 0)
 			return NULL;
-		if (size > PTV_VMCOREINFO_MAX_BYTES || off > img->file_size ||
-		    size > img->file_size - off)
-			return ptv_error_create(PTV_ERR_FORMAT,
-						"%s: bad kdump sub-header: VMCOREINFO at offset 0x%llx, 0x%llx bytes, is outside the file (%llu bytes)",
-						img->path,
-						(unsigned long long)off,
-						(unsigned long long)size,
-						(unsigned long long)img->file_size);
+		if (size > PTV_VMCOREINFO_MAX_BYTES)
+			return bad_header(img, "VMCOREINFO size", size);
 		char *text = malloc(size);
 		if (!text)
 			return ptv_enomem;
