@@ -184,7 +184,10 @@ static struct ptv_error *read_header(struct ptv_image *img,
 	memcpy(h->machine, dh + DH_MACHINE, 65);
 	h->machine[65] = '\0';
 
-	if (h->block_size < 1024 || h->block_size > (1u << 20) ||
+	/* Dump blocks are pages: 4 KiB to 1 MiB on every Linux architecture.
+	 * libkdumpfile 0.5.1 misreads smaller blocks (fuzz-kdump: 1 KiB
+	 * blocks made it read a 2 TiB bitmap, then crash). */
+	if (h->block_size < 4096 || h->block_size > (1u << 20) ||
 	    (h->block_size & (h->block_size - 1)))
 		return bad_header(img, "block_size", h->block_size);
 	uint64_t bs = h->block_size;

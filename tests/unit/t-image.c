@@ -501,6 +501,46 @@ static void test_bad_kdump(void)
 	unlink(dst);
 }
 
+/* deb61-arm64: QEMU's kdump for aarch64 uses 64 KiB blocks and names no
+ * machine; every page must still match the ELF. */
+static void test_arm64(const char *fixtures, const char *shared)
+{
+	char ep[512], kp[512];
+	snprintf(ep, sizeof(ep), "%s/deb61-arm64/vmcore.elf", fixtures);
+	snprintf(kp, sizeof(kp), "%s/fixtures/deb61-arm64/vmcore.kdump", shared);
+	if (!exists(ep) || !exists(kp)) {
+		diag("deb61-arm64 fixtures absent: arm64 checks skipped");
+		return;
+	}
+	struct ptv_image *elf = open_ok(ep, "deb61-arm64 vmcore.elf opens");
+	struct ptv_image *kd = open_ok(kp, "deb61-arm64 vmcore.kdump (64 KiB blocks) opens");
+	if (elf && kd) {
+		is_int(ptv_image_machine(elf), EM_AARCH64, "arm64 ELF machine");
+		is_int(ptv_image_machine(kd), EM_AARCH64,
+		       "arm64 kdump machine, from VMCOREINFO (utsname says Unknown)");
+		ok(ptv_image_vmcoreinfo(kd) && ptv_image_vmcoreinfo(elf) &&
+		   strcmp(ptv_image_vmcoreinfo(kd), ptv_image_vmcoreinfo(elf)) == 0,
+		   "arm64: kdump and ELF VMCOREINFO agree");
+		static unsigned char a[PAGE], b[PAGE];
+		size_t n, pages = 0, same = 0;
+		const struct ptv_phys_range *r = ptv_image_ranges(elf, &n);
+		for (size_t i = 0; i < n; i++) {
+			for (uint64_t p = r[i].start; p < r[i].end; p += PAGE) {
+				struct ptv_error *e1 = ptv_image_read_phys(elf, p, a, PAGE);
+				struct ptv_error *e2 = ptv_image_read_phys(kd, p, b, PAGE);
+				pages++;
+				same += !e1 && !e2 && memcmp(a, b, PAGE) == 0;
+				ptv_error_destroy(e1);
+				ptv_error_destroy(e2);
+			}
+		}
+		ok(pages == 0x18000 && same == pages,
+		   "arm64: every 4 KiB page of the kdump matches the ELF");
+	}
+	ptv_image_destroy(elf);
+	ptv_image_destroy(kd);
+}
+
 static void test_truncated_elf(void)
 {
 	char *path = tmp_file("trunc.elf");
@@ -548,6 +588,7 @@ int main(void)
 	ptv_image_destroy(elf);
 	ptv_image_destroy(kd);
 	ptv_image_destroy(flt);
+	test_arm64(fixtures, shared);
 
 	const char *names[] = { "kcore", "partial.elf", "noload.elf", "exec.elf",
 				"short.elf", "badnote.elf", "phnum.elf", "empty",
