@@ -94,15 +94,16 @@ const char *ptv_image_vmcoreinfo(const struct ptv_image *img);
  * "NUMBER(phys_base)" or "KERNELOFFSET=", and is printable text up to a
  * NUL.  A copy wrapped in an ELF note named "VMCOREINFO" (the kernel's
  * vmcoreinfo_note, what QEMU would have saved) is preferred over a bare
- * one (vmcoreinfo_data).  Reads each held byte at most once; excluded
- * pages are skipped.  PTV_ERR_NOT_FOUND when there is none.  On success
+ * one (vmcoreinfo_data).  Reads the held memory once, in 4 MiB chunks,
+ * plus a few pages per candidate; unreadable pages are skipped.  PTV_ERR_NOT_FOUND when there is none.  On success
  * *text_ret is a NUL-terminated copy owned by the caller (free()). */
 struct ptv_error *ptv_image_find_vmcoreinfo(struct ptv_image *img,
 					    char **text_ret);
 
 /* The physical ranges whose contents the image holds, sorted, disjoint,
  * for scanning.  A kdump file lists the pages it kept (filtered pages are
- * not held); an ELF file its PT_LOADs' file-backed parts.  Owned by img;
+ * not held; past 2^20 runs the rest is one range, holes and all); an ELF
+ * file its PT_LOADs' file-backed parts.  Owned by img;
  * valid until ptv_image_destroy(). */
 const struct ptv_phys_range *ptv_image_ranges(const struct ptv_image *img,
 					      size_t *nranges_ret);
