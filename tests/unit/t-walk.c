@@ -67,7 +67,7 @@ static uint64_t swp(uint64_t type, uint64_t offset)
 
 int main(void)
 {
-	plan(34);
+	plan(35);
 	struct ptv_arch_params params;
 	memset(&params, 0, sizeof(params));
 	params.levels = 4;
