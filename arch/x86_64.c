@@ -195,6 +195,36 @@ static size_t x86_bit_names(enum ptv_level level, uint64_t raw,
 	return n;
 }
 
+/* __START_KERNEL_map: the kernel image's mapping, 1 GiB at most with KASLR
+ * (KERNEL_IMAGE_SIZE); __phys_addr_symbol() subtracts it and adds
+ * phys_base. */
+#define X86_START_KERNEL_MAP UINT64_C(0xffffffff80000000)
+
+static int x86_kernel_to_phys(const struct ptv_arch_params *p, uint64_t vaddr,
+			      uint64_t *phys_ret)
+{
+	if (vaddr >= X86_START_KERNEL_MAP) {
+		*phys_ret = vaddr - X86_START_KERNEL_MAP + (uint64_t)p->phys_base;
+		return 1;
+	}
+	/* The direct map spans 2^(MAX_PHYSMEM_BITS) bytes from
+	 * page_offset_base (arch/x86/include/asm/page_64_types.h). */
+	uint64_t span = UINT64_C(1) << (p->phys_bits ? p->phys_bits : 46);
+	if (p->page_offset && vaddr >= p->page_offset &&
+	    vaddr - p->page_offset < span) {
+		*phys_ret = vaddr - p->page_offset;
+		return 1;
+	}
+	return 0;
+}
+
+static uint64_t x86_default_page_offset(const struct ptv_arch_params *p)
+{
+	/* __PAGE_OFFSET_BASE_L4 / _L5, without KASLR of the memory map */
+	return p->levels == 5 ? UINT64_C(0xff11000000000000) :
+				UINT64_C(0xffff888000000000);
+}
+
 const struct ptv_arch ptv_arch_x86_64 = {
 	.name = "x86_64",
 	.elf_machine = 62,	/* EM_X86_64 */
@@ -205,4 +235,7 @@ const struct ptv_arch ptv_arch_x86_64 = {
 	.decode = x86_decode,
 	.bit_names = x86_bit_names,
 	.user_top = x86_user_top,
+	.kernel_to_phys = x86_kernel_to_phys,
+	.default_page_offset = x86_default_page_offset,
+	.kernel_image_base = X86_START_KERNEL_MAP,
 };

@@ -48,6 +48,29 @@ bool ptv_cli_parse_u64(const char *s, unsigned long long *ret);
 /* Whether colour may be used on stdout: a terminal, and NO_COLOR unset. */
 bool ptv_cli_use_color(void);
 
+/* The options that name a memory image and its types and symbols, the same
+ * for every command (spec/cli.md "Sources"): put PTV_CLI_CORE_LONGOPTS in
+ * a command's option table and pass each option to ptv_cli_core_opt(). */
+struct ptv_kernel_opts;
+enum {
+	PTV_OPT_CORE = 0x100,
+	PTV_OPT_VMLINUX,
+	PTV_OPT_BTF,
+	PTV_OPT_SYSTEM_MAP,
+};
+#define PTV_CLI_CORE_LONGOPTS \
+	{ "core", required_argument, NULL, PTV_OPT_CORE }, \
+	{ "vmlinux", required_argument, NULL, PTV_OPT_VMLINUX }, \
+	{ "btf", required_argument, NULL, PTV_OPT_BTF }, \
+	{ "system-map", required_argument, NULL, PTV_OPT_SYSTEM_MAP }
+/* True when c was one of them (and it is now in o). */
+bool ptv_cli_core_opt(int c, const char *arg, struct ptv_kernel_opts *o);
+/* A usage error unless the type/symbol options come with --core. */
+bool ptv_cli_core_opts_ok(const struct ptv_cmd_entry *cmd,
+			  const struct ptv_kernel_opts *o, int *status_ret);
+
 extern const struct ptv_cmd_entry ptv_cmd_dump_entry;
+extern const struct ptv_cmd_entry ptv_cmd_ps_entry;
+extern const struct ptv_cmd_entry ptv_cmd_vtop_entry;
 
 #endif /* PTV_CLI_H */

@@ -10,58 +10,17 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/dump.h"
 #include "cli/records.h"
+#include "core/kernel.h"
 #include "core/error.h"
 #include "core/live.h"
 #include "core/page.h"
 #include "core/summary.h"
 
-enum dump_mode { MODE_RUNS, MODE_PAGES, MODE_SUMMARY };
-
-struct dump_opts {
-	enum dump_mode mode;
-	uint64_t lo, hi;	/* --range, half-open; 0, UINT64_MAX if none */
-	bool all;
-};
-
-/* Runs: consecutive pages that ptv_page_continues() joins. */
-struct run_state {
-	struct ptv_page first, last;
-	uint64_t len;
-};
-
-static void run_flush(struct run_state *r, struct ptv_out *out, int pid)
-{
-	if (r->len)
-		ptv_out_run(out, pid, &r->first, r->len);
-	r->len = 0;
-}
-
-/* Add n pages that look like p except for their addresses (empty pages:
- * no PFN or swap entry to advance). */
-static void run_add_n(struct run_state *r, struct ptv_out *out, int pid,
-		      const struct ptv_page *p, uint64_t n)
-{
-	if (!n)
-		return;
-	if (!(r->len && ptv_page_continues(&r->last, p))) {
-		run_flush(r, out, pid);
-		r->first = *p;
-		r->len = 0;
-	}
-	r->last = *p;
-	r->last.vaddr = p->vaddr + (n - 1) * 4096;
-	r->len += n;
-}
-
-static void run_add(struct run_state *r, struct ptv_out *out, int pid,
-		    const struct ptv_page *p)
-{
-	run_add_n(r, out, pid, p, 1);
-}
 
 /* Empty pages [lo, hi): one run extension, or one record per page. */
-static void emit_none(struct run_state *run, struct ptv_out *out, int pid,
+static void emit_none(struct ptv_run *run, struct ptv_out *out, int pid,
 		      enum dump_mode mode, struct ptv_summary *sum,
 		      const struct ptv_vma *vma, uint64_t lo, uint64_t hi)
 {
@@ -72,7 +31,7 @@ static void emit_none(struct run_state *run, struct ptv_out *out, int pid,
 	uint64_t n = (hi - lo) >> 12;
 	ptv_summary_add_pages(sum, vma, &p, n);
 	if (mode != MODE_PAGES) {
-		run_add_n(run, out, pid, &p, n);
+		ptv_run_add(run, out, pid, &p, n);
 		return;
 	}
 	for (uint64_t a = lo; a < hi && !out->write_failed; a += 4096) {
@@ -93,7 +52,7 @@ static struct ptv_error *dump_vma(struct ptv_live *l, const struct ptv_vma *vma,
 	int pid = ptv_live_pid(l);
 	if (opts->mode == MODE_SUMMARY)
 		return ptv_live_summarize(l, vma, lo, hi, sum);
-	struct run_state run = { .len = 0 };
+	struct ptv_run run = { .len = 0 };
 	for (uint64_t addr = lo; addr < hi && !out->write_failed;) {
 		/* Skip what PAGEMAP_SCAN says is empty, then read the rest
 		 * page by page. */
@@ -116,13 +75,13 @@ static struct ptv_error *dump_vma(struct ptv_live *l, const struct ptv_vma *vma,
 				if (opts->mode == MODE_PAGES)
 					ptv_out_page(out, pid, &pages[i]);
 				else
-					run_add(&run, out, pid, &pages[i]);
+					ptv_run_add(&run, out, pid, &pages[i], 1);
 			}
 			addr += (uint64_t)n << 12;
 		}
 		addr = phi > addr ? phi : addr;
 	}
-	run_flush(&run, out, pid);
+	ptv_run_flush(&run, out, pid);
 	return NULL;
 }
 
@@ -230,7 +189,9 @@ static const struct option longopts[] = {
 	{ "summary", no_argument, NULL, 's' },
 	{ "range", required_argument, NULL, 'r' },
 	{ "all", no_argument, NULL, 'a' },
+	{ "tables", no_argument, NULL, 't' },
 	{ "help", no_argument, NULL, 'h' },
+	PTV_CLI_CORE_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -239,11 +200,17 @@ static int cmd_dump(int argc, char **argv)
 	const struct ptv_cmd_entry *self = &ptv_cmd_dump_entry;
 	struct dump_opts opts = { .mode = MODE_RUNS, .lo = 0,
 				  .hi = UINT64_MAX };
+	struct ptv_kernel_opts ko = { 0 };
 	bool json = false;
-	int c;
+	int c, status;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (ptv_cli_core_opt(c, optarg, &ko))
+			continue;
 		switch (c) {
+		case 't':
+			opts.tables = true;
+			break;
 		case 'f':
 			if (!ptv_cli_parse_format(optarg, &json))
 				return ptv_cli_usage_error(self,
@@ -278,11 +245,17 @@ static int cmd_dump(int argc, char **argv)
 	}
 	/* GNU getopt_long permutes argv, so options may follow operands
 	 * (spec/cli.md) and the operands are argv[optind..]. */
+	if (!ptv_cli_core_opts_ok(self, &ko, &status))
+		return status;
+	if (opts.tables && !ko.core)
+		return ptv_cli_usage_error(self,
+			"--tables needs a memory image (--core FILE): pagemap "
+			"does not show page tables");
 	int *pids = NULL;
 	size_t npids = 0;
 	if (opts.all && optind < argc)
 		return ptv_cli_usage_error(self, "--all takes no process IDs");
-	if (opts.all) {
+	if (opts.all && !ko.core) {
 		pids = all_pids(&npids);
 		if (!pids)
 			return ptv_cli_report(ptv_error_os(errno, "/proc"));
@@ -293,7 +266,11 @@ static int cmd_dump(int argc, char **argv)
 		for (int i = optind; i < argc; i++) {
 			const char *a = argv[i];
 			unsigned long long v;
-			if (strcmp(a, "self") == 0) {
+			if (strcmp(a, "self") == 0 && ko.core) {
+				free(pids);
+				return ptv_cli_usage_error(self,
+					"'self' is not in a memory image");
+			} else if (strcmp(a, "self") == 0) {
 				pids[npids++] = (int)getpid();
 			} else if (ptv_cli_parse_u64(a, &v) && v > 0 &&
 				   v < (1u << 30)) {
@@ -304,16 +281,23 @@ static int cmd_dump(int argc, char **argv)
 					"'%s' is not a process ID", a);
 			}
 		}
-		if (!npids) {
+		if (!npids && !opts.all) {
 			free(pids);
 			return ptv_cli_usage_error(self, "no process given");
 		}
+	}
+	if (ko.core) {
+		static struct ptv_out cout;
+		ptv_out_init(&cout, STDOUT_FILENO, json, ptv_cli_use_color());
+		status = ptv_dump_core(&ko, &opts, pids, npids, &cout);
+		free(pids);
+		return status;
 	}
 
 	static struct ptv_out out;
 	ptv_out_init(&out, STDOUT_FILENO, json, ptv_cli_use_color());
 	struct dump_notes notes = { 0 };
-	int status = PTV_EXIT_OK;
+	status = PTV_EXIT_OK;
 	for (size_t i = 0; i < npids && !out.write_failed; i++) {
 		struct ptv_error *err = dump_pid(pids[i], &opts, &out, &notes);
 		if (!err)
@@ -350,7 +334,8 @@ static int cmd_dump(int argc, char **argv)
 const struct ptv_cmd_entry ptv_cmd_dump_entry = {
 	.name = "dump",
 	.usage = "[--format=text|json] [--pages|--summary] [--range LO-HI] "
-		 "PID...|self|--all",
+		 "[--core FILE [--btf FILE --system-map FILE | --vmlinux FILE] "
+		 "[--tables]] PID...|self|--all",
 	.summary = "show a process's VMAs and the state of every page",
 	.exec = cmd_dump,
 };

@@ -8,9 +8,12 @@
 
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/kernel.h"
 
 static const struct ptv_cmd_entry *const commands[] = {
 	&ptv_cmd_dump_entry,
+	&ptv_cmd_ps_entry,
+	&ptv_cmd_vtop_entry,
 	NULL,
 };
 
@@ -86,6 +89,28 @@ bool ptv_cli_use_color(void)
 	if (nc && *nc)
 		return false;
 	return isatty(STDOUT_FILENO);
+}
+
+bool ptv_cli_core_opt(int c, const char *arg, struct ptv_kernel_opts *o)
+{
+	switch (c) {
+	case PTV_OPT_CORE: o->core = arg; return true;
+	case PTV_OPT_VMLINUX: o->vmlinux = arg; return true;
+	case PTV_OPT_BTF: o->btf = arg; return true;
+	case PTV_OPT_SYSTEM_MAP: o->system_map = arg; return true;
+	}
+	return false;
+}
+
+bool ptv_cli_core_opts_ok(const struct ptv_cmd_entry *cmd,
+			  const struct ptv_kernel_opts *o, int *status_ret)
+{
+	if (!o->core && (o->vmlinux || o->btf || o->system_map)) {
+		*status_ret = ptv_cli_usage_error(cmd,
+			"--vmlinux, --btf and --system-map go with --core");
+		return false;
+	}
+	return true;
 }
 
 static void print_help(FILE *f)

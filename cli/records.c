@@ -11,6 +11,7 @@
 #include "core/page.h"
 #include "core/summary.h"
 #include "core/vma.h"
+#include "core/walk.h"
 
 struct bool_json {
 	char s[32];
@@ -467,5 +468,144 @@ void ptv_out_summary(struct ptv_out *o, int pid, const char *scope,
 	kv_u64(o, "shmem_kb", s->shmem_kb);
 	kv_u64(o, "swap_kb", s->swap_kb);
 	kv_u64(o, "anon_huge_kb", s->anon_huge_kb);
+	if (s->has_tables) {
+		kv_u64(o, "pte_tables", s->pte_tables);
+		kv_u64(o, "pmd_tables", s->pmd_tables);
+	}
 	puts_(o, o->json ? "}\n" : "\n");
+}
+
+void ptv_run_flush(struct ptv_run *r, struct ptv_out *out, int pid)
+{
+	if (r->len)
+		ptv_out_run(out, pid, &r->first, r->len);
+	r->len = 0;
+}
+
+/* The i-th page of a range that starts with p: the address advances, and
+ * the PFN of a present leaf other than the zero page. */
+void ptv_page_nth(const struct ptv_page *p, uint64_t i, struct ptv_page *ret)
+{
+	*ret = *p;
+	ret->vaddr = p->vaddr + i * 4096;
+	if ((p->has & PTV_HAS_PFN) && p->state == PTV_STATE_PRESENT &&
+	    !ptv_page_is(p, PTV_B_ZERO_PAGE))
+		ret->pfn = p->pfn + i;
+}
+
+void ptv_run_add(struct ptv_run *r, struct ptv_out *out, int pid,
+		 const struct ptv_page *p, uint64_t n)
+{
+	if (!n)
+		return;
+	if (!(r->len && ptv_page_continues(&r->last, p))) {
+		ptv_run_flush(r, out, pid);
+		r->first = *p;
+		r->len = 0;
+	}
+	if (n == 1)
+		r->last = *p;
+	else
+		ptv_page_nth(p, n - 1, &r->last);
+	r->len += n;
+}
+
+void ptv_out_table(struct ptv_out *o, int pid, enum ptv_level level,
+		   uint64_t phys, uint64_t vaddr, const uint64_t *entries,
+		   unsigned n)
+{
+	if (o->json) {
+		jhead(o, "table", pid);
+		PUTLIT(o, ",\"level\":\"");
+		puts_(o, ptv_level_name(level));
+		putc_(o, '"');
+		kv_hex(o, "phys", phys);
+		kv_hex(o, "vaddr", vaddr);
+		PUTLIT(o, ",\"entries\":[");
+		bool first = true;
+		for (unsigned i = 0; i < n; i++) {
+			if (!entries[i])
+				continue;
+			puts_(o, first ? "{\"index\":" : ",{\"index\":");
+			first = false;
+			put_u64(o, i);
+			PUTLIT(o, ",\"raw\":\"");
+			put_hex(o, entries[i]);
+			PUTLIT(o, "\"}");
+		}
+		PUTLIT(o, "]}\n");
+		return;
+	}
+	puts_(o, "    table ");
+	puts_(o, ptv_level_name(level));
+	kv_hex(o, "phys", phys);
+	kv_hex(o, "vaddr", vaddr);
+	unsigned used = 0;
+	for (unsigned i = 0; i < n; i++)
+		used += entries[i] != 0;
+	kv_u64(o, "entries", used);
+	putc_(o, '\n');
+}
+
+void ptv_out_walk(struct ptv_out *o, int pid, uint64_t vaddr,
+		  const struct ptv_arch *arch, const struct ptv_walk_step *steps,
+		  unsigned n, const struct ptv_page *page)
+{
+	if (o->json) {
+		jhead(o, "walk", pid);
+		kv_hex(o, "vaddr", vaddr);
+		PUTLIT(o, ",\"levels\":[");
+	} else {
+		puts_(o, "vtop ");
+		put_hex(o, vaddr);
+		putc_(o, '\n');
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct ptv_walk_step *s = &steps[i];
+		const char *names[32];
+		size_t nn = arch->bit_names(s->level, s->raw, names, 32);
+		if (o->json) {
+			puts_(o, i ? ",{\"level\":\"" : "{\"level\":\"");
+			puts_(o, ptv_level_name(s->level));
+			putc_(o, '"');
+			kv_hex(o, "table_phys", s->table_phys);
+			kv_u64(o, "index", s->index);
+			kv_hex(o, "raw", s->raw);
+			PUTLIT(o, ",\"flags\":[");
+			for (size_t j = 0; j < nn; j++) {
+				if (j)
+					putc_(o, ',');
+				put_jstr(o, names[j]);
+			}
+			PUTLIT(o, "]}");
+		} else {
+			char line[64];
+			snprintf(line, sizeof(line), "  %-4s table ",
+				 ptv_level_name(s->level));
+			puts_(o, line);
+			put_hex(o, s->table_phys);
+			snprintf(line, sizeof(line), " [%3u] ", s->index);
+			puts_(o, line);
+			put_hex(o, s->raw);
+			for (size_t j = 0; j < nn; j++) {
+				putc_(o, ' ');
+				puts_(o, names[j]);
+			}
+			putc_(o, '\n');
+		}
+	}
+	if (o->json) {
+		PUTLIT(o, "],\"page\":{\"vaddr\":\"");
+		put_hex(o, page->vaddr);
+		PUTLIT(o, "\",\"state\":\"");
+		puts_(o, ptv_page_state_name(page->state));
+		putc_(o, '"');
+		page_body(o, page);
+		PUTLIT(o, "}}\n");
+	} else {
+		puts_(o, "  page ");
+		puts_(o, ptv_page_state_name(page->state));
+		page_body(o, page);
+		putc_(o, '\n');
+	}
 }

@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ptv_page;
+#include "core/page.h"
+
 struct ptv_summary;
 struct ptv_vma;
 
@@ -51,5 +52,31 @@ void ptv_out_run(struct ptv_out *o, int pid, const struct ptv_page *first,
 /* vma_start is ignored for scope "task". */
 void ptv_out_summary(struct ptv_out *o, int pid, const char *scope,
 		     uint64_t vma_start, const struct ptv_summary *s);
+
+/* vtop: the walk for one address, level by level, and the page found. */
+struct ptv_arch;
+struct ptv_walk_step;
+void ptv_out_walk(struct ptv_out *o, int pid, uint64_t vaddr,
+		  const struct ptv_arch *arch, const struct ptv_walk_step *steps,
+		  unsigned n, const struct ptv_page *page);
+
+/* A page-table page: its non-empty entries. */
+void ptv_out_table(struct ptv_out *o, int pid, enum ptv_level level,
+		   uint64_t phys, uint64_t vaddr, const uint64_t *entries,
+		   unsigned n);
+
+/* Runs: consecutive pages that ptv_page_continues() joins, printed as one
+ * "run" record when the next page does not continue them. */
+struct ptv_run {
+	struct ptv_page first, last;
+	uint64_t len;
+};
+/* Add n pages that equal p except that the address advances (and the PFN
+ * of a present leaf, as in a huge mapping). */
+void ptv_run_add(struct ptv_run *r, struct ptv_out *out, int pid,
+		 const struct ptv_page *p, uint64_t n);
+void ptv_run_flush(struct ptv_run *r, struct ptv_out *out, int pid);
+/* The i-th page of such a range. */
+void ptv_page_nth(const struct ptv_page *p, uint64_t i, struct ptv_page *ret);
 
 #endif /* PTV_RECORDS_H */

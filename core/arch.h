@@ -31,6 +31,9 @@ struct ptv_arch_params {
 	int type_device_write, type_device_read;
 	int type_device_exclusive_write, type_device_exclusive_read;
 	int type_pte_marker, type_swapin_error;
+	/* Where the kernel lives, for kernel_to_phys(). */
+	uint64_t page_offset;	/* start of the direct map */
+	int64_t phys_base;	/* x86: physical minus link-time text address */
 };
 
 enum ptv_entry_kind {
@@ -77,6 +80,15 @@ struct ptv_arch {
 			    const char **names, size_t max);
 	/* The first address above user space. */
 	uint64_t (*user_top)(const struct ptv_arch_params *p);
+	/* Translate a kernel address that needs no page tables (the direct
+	 * map, the kernel image); 0 when the address is elsewhere. */
+	int (*kernel_to_phys)(const struct ptv_arch_params *p, uint64_t vaddr,
+			      uint64_t *phys_ret);
+	/* Defaults for kernels that do not say: the direct map's start. */
+	uint64_t (*default_page_offset)(const struct ptv_arch_params *p);
+	/* The link-time address of the kernel image's first byte, to which
+	 * phys_base is relative. */
+	uint64_t kernel_image_base;
 };
 
 extern const struct ptv_arch ptv_arch_x86_64;

@@ -44,4 +44,7 @@ void ptv_summary_add(struct ptv_summary *t, const struct ptv_summary *s)
 	t->swap_kb += s->swap_kb;
 	t->anon_huge_kb += s->anon_huge_kb;
 	t->pages += s->pages;
+	t->has_tables |= s->has_tables;
+	t->pte_tables += s->pte_tables;
+	t->pmd_tables += s->pmd_tables;
 }

@@ -17,6 +17,9 @@ struct ptv_vma;
 struct ptv_summary {
 	uint64_t rss_kb, anon_kb, file_kb, shmem_kb, swap_kb, anon_huge_kb;
 	uint64_t pages;		/* pages looked at */
+	/* Page tables (memory images only): PTE and PMD tables met. */
+	int has_tables;
+	uint64_t pte_tables, pmd_tables;
 };
 
 void ptv_summary_add_page(struct ptv_summary *s, const struct ptv_vma *vma,

@@ -26,6 +26,10 @@ struct ptv_vma {
 	uint64_t inode;
 	enum ptv_backing backing;
 	char *path;		/* owned; NULL for anonymous memory */
+	/* Kernel objects, from memory images only (0 when unknown). */
+	uint64_t kaddr;		/* struct vm_area_struct */
+	uint64_t flags;		/* vm_flags */
+	uint64_t anon_vma, file;
 };
 
 /* "anon", "file", "shmem", ... as the records print it. */

@@ -1,0 +1,231 @@
+/* task.c: tasks and mm_structs in a memory image.
+ *
+ * Tasks: init_task.tasks links the thread-group leaders (list_add_tail_rcu
+ * in copy_process(), unchanged since v2.6).  mm counters: rss_stat is an
+ * array of atomic_long_t in struct mm_rss_stat up to v6.1 and of struct
+ * percpu_counter since v6.2 (commit f1a7941243c1); we read what
+ * /proc/PID/status reads in each.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/kernel.h"
+#include "core/task.h"
+#include "core/types.h"
+
+#define MAX_TASKS (1u << 22)
+
+/* Read member (dotted path) of the struct type at base as an unsigned
+ * integer of its own size. */
+static struct ptv_error *field(struct ptv_kernel *k, uint64_t base,
+			       const char *type, const char *member,
+			       uint64_t *ret)
+{
+	struct ptv_member m;
+	struct ptv_error *err = ptv_types_member(k->types, type, member, &m);
+	if (err)
+		return err;
+	if (m.bit_size || !m.size || m.size > 8)
+		return ptv_error_create(PTV_ERR_UNSUPPORTED,
+					"%s.%s is not a plain integer or pointer",
+					type, member);
+	return ptv_kernel_read_uint(k, base + m.offset, (size_t)m.size, ret);
+}
+
+static struct ptv_error *read_task(struct ptv_kernel *k, uint64_t addr,
+				   struct ptv_task *t)
+{
+	uint64_t pid, tgid, mm;
+	struct ptv_member comm;
+	struct ptv_error *err;
+	memset(t, 0, sizeof(*t));
+	t->addr = addr;
+	if ((err = field(k, addr, "task_struct", "pid", &pid)) ||
+	    (err = field(k, addr, "task_struct", "tgid", &tgid)) ||
+	    (err = field(k, addr, "task_struct", "mm", &mm)) ||
+	    (err = ptv_types_member(k->types, "task_struct", "comm", &comm)))
+		return ptv_error_prefix(err, "task_struct at 0x%" PRIx64, addr);
+	size_t n = comm.size && comm.size < sizeof(t->comm) ?
+		   (size_t)comm.size : sizeof(t->comm) - 1;
+	if ((err = ptv_kernel_read(k, addr + comm.offset, t->comm, n)))
+		return ptv_error_prefix(err, "task_struct at 0x%" PRIx64, addr);
+	t->comm[n] = '\0';
+	t->pid = (int)(int32_t)pid;
+	t->tgid = (int)(int32_t)tgid;
+	t->mm = mm;
+	return NULL;
+}
+
+/* A small set of addresses, to notice a task list that loops without
+ * passing init_task again. */
+struct addr_set {
+	uint64_t *v;
+	size_t cap, n;
+};
+
+static int set_add(struct addr_set *s, uint64_t a)
+{
+	if (s->n * 2 >= s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		uint64_t *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return -1;
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->v[i])
+				continue;
+			size_t j = (s->v[i] * 0x9e3779b97f4a7c15ULL >> 20) & (cap - 1);
+			while (v[j])
+				j = (j + 1) & (cap - 1);
+			v[j] = s->v[i];
+		}
+		free(s->v);
+		s->v = v;
+		s->cap = cap;
+	}
+	size_t j = (a * 0x9e3779b97f4a7c15ULL >> 20) & (s->cap - 1);
+	while (s->v[j]) {
+		if (s->v[j] == a)
+			return 1;
+		j = (j + 1) & (s->cap - 1);
+	}
+	s->v[j] = a;
+	s->n++;
+	return 0;
+}
+
+struct ptv_error *ptv_task_foreach(struct ptv_kernel *k,
+				   int (*fn)(void *arg,
+					     const struct ptv_task *t),
+				   void *arg)
+{
+	uint64_t init_task, tasks_off;
+	struct ptv_error *err = ptv_kernel_symbol(k, "init_task", &init_task);
+	if (!err)
+		err = ptv_kernel_offsetof(k, "task_struct", "tasks", &tasks_off);
+	if (err)
+		return err;
+	struct addr_set seen = { 0 };
+	uint64_t cur = init_task;
+	for (unsigned n = 0;; n++) {
+		if (n >= MAX_TASKS) {
+			err = ptv_error_create(PTV_ERR_FORMAT,
+				"the task list does not return to init_task "
+				"after %u tasks: it is damaged", n);
+			break;
+		}
+		struct ptv_task t;
+		if ((err = read_task(k, cur, &t)))
+			break;
+		if (fn(arg, &t))
+			break;
+		uint64_t next;
+		if ((err = ptv_kernel_read_u64(k, cur + tasks_off, &next))) {
+			err = ptv_error_prefix(err, "following task_struct.tasks "
+					       "of pid %d", t.pid);
+			break;
+		}
+		cur = next - tasks_off;
+		if (cur == init_task)
+			break;
+		int r = set_add(&seen, cur);
+		if (r < 0) {
+			err = ptv_enomem;
+			break;
+		}
+		if (r) {
+			err = ptv_error_create(PTV_ERR_FORMAT,
+				"the task list loops at task_struct 0x%" PRIx64
+				" (after pid %d) without returning to init_task",
+				cur, t.pid);
+			break;
+		}
+	}
+	free(seen.v);
+	return err;
+}
+
+struct find_arg {
+	int pid;
+	struct ptv_task *ret;
+	int found;
+};
+
+static int find_fn(void *arg, const struct ptv_task *t)
+{
+	struct find_arg *f = arg;
+	if (t->pid == f->pid) {
+		*f->ret = *t;
+		f->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+struct ptv_error *ptv_task_find(struct ptv_kernel *k, int pid,
+				struct ptv_task *ret)
+{
+	struct ptv_task t;
+	struct find_arg f = { pid, &t, 0 };
+	struct ptv_error *err = ptv_task_foreach(k, find_fn, &f);
+	if (err)
+		return err;
+	if (!f.found)
+		return ptv_error_create(PTV_ERR_NO_SUCH_TASK,
+					"no process with pid %d in the dump", pid);
+	*ret = t;
+	return NULL;
+}
+
+/* One mm counter: atomic_long_t count[i] (<= 6.1) or percpu_counter
+ * rss_stat[i] (6.2+), whose count is what get_mm_counter() returns. */
+static struct ptv_error *rss_counter(struct ptv_kernel *k, uint64_t mm,
+				     const char *name, uint64_t *ret)
+{
+	int64_t idx;
+	struct ptv_error *err = ptv_types_enum_value(k->types, NULL, name, &idx);
+	if (err)
+		return err;
+	char path[64];
+	uint64_t v;
+	if (ptv_types_has_member(k->types, "mm_struct", "rss_stat.count")) {
+		snprintf(path, sizeof(path), "rss_stat.count[%d]", (int)idx);
+		err = field(k, mm, "mm_struct", path, &v);
+	} else {
+		snprintf(path, sizeof(path), "rss_stat[%d].count", (int)idx);
+		err = field(k, mm, "mm_struct", path, &v);
+	}
+	if (err)
+		return err;
+	/* Counters may dip below zero transiently; status clamps to 0. */
+	*ret = (int64_t)v < 0 ? 0 : v;
+	return NULL;
+}
+
+struct ptv_error *ptv_mm_read(struct ptv_kernel *k, uint64_t mm,
+			      struct ptv_mm *ret)
+{
+	struct ptv_mm m;
+	memset(&m, 0, sizeof(m));
+	m.addr = mm;
+	struct ptv_error *err;
+	if ((err = field(k, mm, "mm_struct", "pgd", &m.pgd)) ||
+	    (err = ptv_kernel_vtop(k, m.pgd, &m.pgd_phys)) ||
+	    (err = rss_counter(k, mm, "MM_FILEPAGES", &m.file_pages)) ||
+	    (err = rss_counter(k, mm, "MM_ANONPAGES", &m.anon_pages)) ||
+	    (err = rss_counter(k, mm, "MM_SWAPENTS", &m.swap_entries)) ||
+	    (err = field(k, mm, "mm_struct", "start_brk", &m.start_brk)) ||
+	    (err = field(k, mm, "mm_struct", "brk", &m.brk)) ||
+	    (err = field(k, mm, "mm_struct", "start_stack", &m.start_stack)) ||
+	    (err = field(k, mm, "mm_struct", "map_count", &m.map_count)))
+		return ptv_error_prefix(err, "mm_struct at 0x%" PRIx64, mm);
+	/* MM_SHMEMPAGES since v4.5; pgtables_bytes since v4.16 (CONFIG_MMU) */
+	err = rss_counter(k, mm, "MM_SHMEMPAGES", &m.shmem_pages);
+	ptv_error_destroy(err);
+	err = field(k, mm, "mm_struct", "pgtables_bytes", &m.pgtables_bytes);
+	ptv_error_destroy(err);
+	*ret = m;
+	return NULL;
+}
