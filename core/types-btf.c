@@ -1,7 +1,11 @@
-/* BTF type source: the kernel's compact type format (raw blob or an ELF
- * .BTF section), validated completely once at open time so that lookups
- * never read outside it.  Format: Documentation/bpf/btf.rst; ENUM64 and the
- * signedness flag on enums came with Linux v6.0 (commit 6089fb325cf7). */
+/* BTF type source through libbpf: libbpf parses the blob (either byte
+ * order) and bounds every type and string lookup; this file indexes the
+ * names, checks what libbpf 1.1 leaves unchecked, and answers the
+ * backend's three questions.  Format: Documentation/bpf/btf.rst; ENUM64 and
+ * the signedness flag on enums came with Linux v6.0 (commit 6089fb325cf7),
+ * and libbpf reads them since v1.0. */
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -16,210 +20,132 @@
 
 #include "core/types.h"
 
-#define BTF_MAGIC 0xeB9F
-#define BTF_HEADER_MIN 24
-/* The biggest vmlinux BTF blobs are ~10 MiB; refuse files that cannot be. */
+/* The biggest vmlinux BTF blobs are ~10 MiB; refuse files that cannot be
+ * (and stay well inside btf__new()'s 32-bit size). */
 #define BTF_MAX_SIZE ((size_t)1 << 30)
-
-enum btf_kind {
-	BTF_KIND_UNKN, BTF_KIND_INT, BTF_KIND_PTR, BTF_KIND_ARRAY,
-	BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_ENUM, BTF_KIND_FWD,
-	BTF_KIND_TYPEDEF, BTF_KIND_VOLATILE, BTF_KIND_CONST,
-	BTF_KIND_RESTRICT, BTF_KIND_FUNC, BTF_KIND_FUNC_PROTO, BTF_KIND_VAR,
-	BTF_KIND_DATASEC, BTF_KIND_FLOAT, BTF_KIND_DECL_TAG,
-	BTF_KIND_TYPE_TAG, BTF_KIND_ENUM64, BTF_KIND_MAX = BTF_KIND_ENUM64,
-};
 
 struct btf_types {
 	struct ptv_types base;
-	unsigned char *data;	/* owned copy of the whole blob */
-	size_t size;
-	bool swap;		/* blob's byte order differs from ours */
-	const unsigned char *types;
-	uint32_t types_len;
-	const char *strs;
-	uint32_t strs_len;
-	uint32_t ntypes;	/* valid ids are 1..ntypes; 0 is void */
-	uint32_t *offsets;	/* offsets[id]: byte offset of id in types */
+	struct btf *btf;	/* owned; the index's keys point into it */
+	uint32_t type_cnt;	/* btf__type_cnt(): ids 1..type_cnt-1; 0 is void */
 	uint64_t pointer_size;	/* 0 if unknown */
 };
 
-/* One decoded struct btf_type header. */
-struct btf_entry {
-	uint32_t name_off;
-	enum btf_kind kind;
-	uint32_t vlen;
-	bool kflag;
-	uint32_t size_or_type;
-	const unsigned char *extra;	/* the kind's trailing data */
-};
+/* ---- libbpf's messages ---------------------------------------------------
+ *
+ * libbpf explains a refusal only through its print hook, which is
+ * process-wide and takes no context.  Around each libbpf call that can
+ * refuse input we swap in a hook that keeps the last message in a
+ * per-thread buffer, for the error text, and put the old hook back: core/
+ * never prints, and another libbpf user in the process keeps its own.  (Not
+ * safe against a second thread swapping the hook at the same moment; the
+ * worst case is a message on stderr.)
+ */
+static _Thread_local char libbpf_msg[256];
 
-static uint32_t rd32(const struct btf_types *b, const unsigned char *p)
+__attribute__((format(printf, 2, 0)))
+static int libbpf_capture(enum libbpf_print_level level, const char *fmt,
+			  va_list ap)
 {
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return b->swap ? __builtin_bswap32(v) : v;
+	vsnprintf(libbpf_msg, sizeof(libbpf_msg), fmt, ap);
+	libbpf_msg[strcspn(libbpf_msg, "\n")] = '\0';
+	return 0;
 }
 
-static void btf_entry_at(const struct btf_types *b, uint32_t off,
-			 struct btf_entry *ret)
+static libbpf_print_fn_t libbpf_quiet_begin(void)
 {
-	const unsigned char *p = b->types + off;
-	uint32_t info = rd32(b, p + 4);
-	ret->name_off = rd32(b, p);
-	ret->vlen = info & 0xffff;
-	ret->kind = (info >> 24) & 0x1f;
-	ret->kflag = info >> 31;
-	ret->size_or_type = rd32(b, p + 8);
-	ret->extra = p + 12;
+	libbpf_msg[0] = '\0';
+	return libbpf_set_print(libbpf_capture);
 }
 
-/* Bytes after the 12-byte header for a kind, or -1 for an unknown kind. */
-static int64_t btf_extra_len(enum btf_kind kind, uint32_t vlen)
+static void libbpf_quiet_end(libbpf_print_fn_t old)
 {
-	switch (kind) {
-	case BTF_KIND_INT:
-		return 4;
-	case BTF_KIND_ARRAY:
-		return 12;
-	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION:
-		return 12 * (int64_t)vlen;
-	case BTF_KIND_ENUM:
-	case BTF_KIND_FUNC_PROTO:
-		return 8 * (int64_t)vlen;
-	case BTF_KIND_ENUM64:
-	case BTF_KIND_DATASEC:
-		return 12 * (int64_t)vlen;
-	case BTF_KIND_VAR:
-	case BTF_KIND_DECL_TAG:
-		return 4;
-	case BTF_KIND_PTR: case BTF_KIND_FWD: case BTF_KIND_TYPEDEF:
-	case BTF_KIND_VOLATILE: case BTF_KIND_CONST: case BTF_KIND_RESTRICT:
-	case BTF_KIND_FUNC: case BTF_KIND_FLOAT: case BTF_KIND_TYPE_TAG:
-		return 0;
-	default:
-		return -1;
-	}
+	libbpf_set_print(old);
 }
 
-/* A validated name: NULL for the empty name. */
-static const char *btf_name(const struct btf_types *b, uint32_t off)
-{
-	return b->strs[off] ? b->strs + off : NULL;
-}
+static struct ptv_error *btf_bad(const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
-/* Enumerator i of an ENUM or ENUM64 entry: its name offset and value.
- * 32-bit values are signed only when the enum says so (kind_flag). */
-static int64_t btf_enumerator(const struct btf_types *b,
-			      const struct btf_entry *e, uint32_t i,
-			      uint32_t *name_off_ret)
+static struct ptv_error *btf_bad(const char *path, const char *fmt, ...)
 {
-	if (e->kind == BTF_KIND_ENUM) {
-		const unsigned char *m = e->extra + 8 * i;
-		*name_off_ret = rd32(b, m);
-		uint32_t v = rd32(b, m + 4);
-		return e->kflag ? (int64_t)(int32_t)v : (int64_t)v;
-	}
-	const unsigned char *m = e->extra + 12 * i;
-	*name_off_ret = rd32(b, m);
-	return (int64_t)((uint64_t)rd32(b, m + 8) << 32 | rd32(b, m + 4));
-}
-
-static struct ptv_error *btf_bad(const struct btf_types *b, const char *fmt,
-				 ...) __attribute__((format(printf, 2, 3)));
-
-static struct ptv_error *btf_bad(const struct btf_types *b, const char *fmt,
-				 ...)
-{
-	char what[256];
+	char what[384];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return ptv_error_create(PTV_ERR_FORMAT, "%s: malformed BTF: %s",
-				b->base.path, what);
+	return ptv_error_create(PTV_ERR_FORMAT, "%s: malformed BTF: %s", path,
+				what);
 }
 
-/* Read the header and find the two sections. */
-static struct ptv_error *btf_parse_header(struct btf_types *b)
+/* The one place a libbpf failure (errnum, and the message it printed, if
+ * any) becomes our error.  libbpf 1.x returns NULL and sets errno. */
+static struct ptv_error *btf_libbpf_error(const char *path, int errnum)
 {
-	const unsigned char *d = b->data;
-	if (b->size < BTF_HEADER_MIN)
-		return btf_bad(b, "only %zu bytes, a header needs %d",
-			       b->size, BTF_HEADER_MIN);
-	uint16_t magic;
-	memcpy(&magic, d, 2);
-	if (magic == BTF_MAGIC)
-		b->swap = false;
-	else if (magic == __builtin_bswap16(BTF_MAGIC))
-		b->swap = true;
+	char why[sizeof(libbpf_msg) + 64];
+	if (libbpf_msg[0])
+		snprintf(why, sizeof(why), "%s", libbpf_msg);
 	else
-		return btf_bad(b, "bad magic %#x (want 0xeb9f)", magic);
-	if (d[2] != 1)
+		snprintf(why, sizeof(why), "libbpf: %s", strerror(errnum));
+	switch (errnum) {
+	case ENOMEM:
+		return ptv_enomem;
+	case EINVAL:
+		return btf_bad(path, "%s", why);
+	case ENOTSUP:
+		return ptv_error_create(PTV_ERR_UNSUPPORTED,
+					"%s: unsupported BTF: %s", path, why);
+	default:
+		return libbpf_msg[0] ? ptv_error_os(errnum, "%s: %s", path, why)
+				     : ptv_error_os(errnum, "%s", path);
+	}
+}
+
+/* ---- What libbpf 1.1 does not check ------------------------------------- */
+
+/* BTF's magic 0xeB9F in either byte order. */
+static bool btf_has_magic(const unsigned char *p, size_t size)
+{
+	return size >= 2 && ((p[0] == 0x9f && p[1] == 0xeb) ||
+			     (p[0] == 0xeb && p[1] == 0x9f));
+}
+
+/* What libbpf does not check in the header, looked at before it parses:
+ * the version byte, which it reads as 1 whatever it says (the kernel
+ * refuses others: kernel/bpf/btf.c, btf_parse_hdr()), and that the header
+ * length keeps the type section 4-byte aligned: libbpf places the types at
+ * hdr_len + type_off, checks only type_off, and reads struct btf_type in
+ * place (misaligned, undefined behaviour found by fuzzing libbpf 1.1.2
+ * built with UBSan; still so in libbpf's master at commit f7081a6baf3f).
+ * A short header or a bad magic is left to libbpf. */
+static struct ptv_error *btf_check_header(const unsigned char *p, size_t size,
+					  const char *path)
+{
+	if (!btf_has_magic(p, size) || size < 3)
+		return NULL;
+	if (p[2] != 1)
 		return ptv_error_create(PTV_ERR_UNSUPPORTED,
 					"%s: BTF version %u is not supported (only 1)",
-					b->base.path, d[2]);
-	uint32_t hdr_len = rd32(b, d + 4);
-	uint32_t type_off = rd32(b, d + 8), type_len = rd32(b, d + 12);
-	uint32_t str_off = rd32(b, d + 16), str_len = rd32(b, d + 20);
-	if (hdr_len < BTF_HEADER_MIN || hdr_len > b->size)
-		return btf_bad(b, "header length %u out of range (file is %zu bytes)",
-			       hdr_len, b->size);
-	uint64_t body = b->size - hdr_len;
-	if ((uint64_t)type_off + type_len > body)
-		return btf_bad(b, "type section ends at %" PRIu64 ", past the end of data (%" PRIu64 " bytes)",
-			       (uint64_t)type_off + type_len, body);
-	if ((uint64_t)str_off + str_len > body)
-		return btf_bad(b, "string section ends at %" PRIu64 ", past the end of data (%" PRIu64 " bytes)",
-			       (uint64_t)str_off + str_len, body);
-	if (type_len % 4)
-		return btf_bad(b, "type section length %u is not a multiple of 4",
-			       type_len);
-	if (str_len == 0 || d[hdr_len + str_off] != '\0' ||
-	    d[hdr_len + str_off + str_len - 1] != '\0')
-		return btf_bad(b, "string section (%u bytes at %u) does not start and end with NUL",
-			       str_len, str_off);
-	b->types = d + hdr_len + type_off;
-	b->types_len = type_len;
-	b->strs = (const char *)d + hdr_len + str_off;
-	b->strs_len = str_len;
-	return NULL;
-}
-
-/* Pass 1: find where every type starts. */
-static struct ptv_error *btf_parse_types(struct btf_types *b)
-{
-	size_t cap = b->types_len / 12 + 2;
-	b->offsets = malloc(cap * sizeof(*b->offsets));
-	if (!b->offsets)
-		return ptv_enomem;
-	uint32_t n = 0, pos = 0;
-	while (pos < b->types_len) {
-		if (b->types_len - pos < 12)
-			return btf_bad(b, "type %u is truncated at offset %u",
-				       n + 1, pos);
-		struct btf_entry e;
-		btf_entry_at(b, pos, &e);
-		int64_t extra = btf_extra_len(e.kind, e.vlen);
-		if (extra < 0)
-			return btf_bad(b, "type %u has unknown kind %u",
-				       n + 1, e.kind);
-		if ((uint64_t)extra > b->types_len - pos - 12)
-			return btf_bad(b, "type %u runs past the type section (offset %u)",
-				       n + 1, pos);
-		b->offsets[++n] = pos;
-		pos += 12 + (uint32_t)extra;
-	}
-	b->ntypes = n;
+					path, p[2]);
+	if (size < 8)
+		return NULL;
+	uint16_t magic;
+	uint32_t hdr_len;
+	memcpy(&magic, p, 2);
+	memcpy(&hdr_len, p + 4, 4);
+	if (magic != 0xeB9F)
+		hdr_len = __builtin_bswap32(hdr_len);
+	if (hdr_len % 4)
+		return btf_bad(path, "header length %u is not a multiple of 4",
+			       hdr_len);
 	return NULL;
 }
 
 static struct ptv_error *btf_check_name(const struct btf_types *b,
 					uint32_t id, uint32_t off)
 {
-	if (off >= b->strs_len)
-		return btf_bad(b, "type %u names string offset %u, past the string section",
+	if (!btf__name_by_offset(b->btf, off))
+		return btf_bad(b->base.path,
+			       "type %u names string offset %u, past the string section",
 			       id, off);
 	return NULL;
 }
@@ -227,40 +153,122 @@ static struct ptv_error *btf_check_name(const struct btf_types *b,
 static struct ptv_error *btf_check_ref(const struct btf_types *b, uint32_t id,
 				       uint32_t ref)
 {
-	if (ref > b->ntypes)
-		return btf_bad(b, "type %u refers to type %u, which does not exist (split BTF?)",
+	if (ref >= b->type_cnt)
+		return btf_bad(b->base.path,
+			       "type %u refers to type %u, which does not exist (split BTF?)",
 			       id, ref);
 	return NULL;
 }
 
-/* Pass 2: check every name and reference so lookups need not, and index
- * the named types and all enumerators. */
+/* Every name and reference of one type.  libbpf checks the same since
+ * v1.3.0 (libbpf commit 2dbdd3b56490, "libbpf: Add basic BTF sanity
+ * validation"), but not in 1.1, where a bad one would open and later read
+ * as a NULL name or type. */
+static struct ptv_error *btf_check_type(const struct btf_types *b,
+					uint32_t id, const struct btf_type *t)
+{
+	struct ptv_error *err;
+	if ((err = btf_check_name(b, id, t->name_off)))
+		return err;
+	uint16_t vlen = btf_vlen(t);
+	switch (btf_kind(t)) {
+	case BTF_KIND_PTR: case BTF_KIND_TYPEDEF:
+	case BTF_KIND_VOLATILE: case BTF_KIND_CONST:
+	case BTF_KIND_RESTRICT: case BTF_KIND_FUNC:
+	case BTF_KIND_VAR: case BTF_KIND_DECL_TAG:
+	case BTF_KIND_TYPE_TAG:
+		return btf_check_ref(b, id, t->type);
+	case BTF_KIND_FUNC_PROTO:
+		if ((err = btf_check_ref(b, id, t->type)))
+			return err;
+		for (uint16_t i = 0; i < vlen; i++) {
+			const struct btf_param *p = btf_params(t) + i;
+			if ((err = btf_check_name(b, id, p->name_off)) ||
+			    (err = btf_check_ref(b, id, p->type)))
+				return err;
+		}
+		return NULL;
+	case BTF_KIND_ARRAY:
+		if ((err = btf_check_ref(b, id, btf_array(t)->type)))
+			return err;
+		return btf_check_ref(b, id, btf_array(t)->index_type);
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		for (uint16_t i = 0; i < vlen; i++) {
+			const struct btf_member *m = btf_members(t) + i;
+			if ((err = btf_check_name(b, id, m->name_off)) ||
+			    (err = btf_check_ref(b, id, m->type)))
+				return err;
+		}
+		return NULL;
+	case BTF_KIND_DATASEC:
+		for (uint16_t i = 0; i < vlen; i++) {
+			if ((err = btf_check_ref(b, id, btf_var_secinfos(t)[i].type)))
+				return err;
+		}
+		return NULL;
+	case BTF_KIND_ENUM:
+		for (uint16_t i = 0; i < vlen; i++) {
+			if ((err = btf_check_name(b, id, btf_enum(t)[i].name_off)))
+				return err;
+		}
+		return NULL;
+	case BTF_KIND_ENUM64:
+		for (uint16_t i = 0; i < vlen; i++) {
+			if ((err = btf_check_name(b, id, btf_enum64(t)[i].name_off)))
+				return err;
+		}
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* ---- Reading types ------------------------------------------------------ */
+
+/* A name checked at open: NULL for the empty name. */
+static const char *btf_name(const struct btf_types *b, uint32_t off)
+{
+	const char *s = btf__name_by_offset(b->btf, off);
+	return s && *s ? s : NULL;
+}
+
+/* The type with this id, or NULL if there is none. */
+static const struct btf_type *btf_lookup(const struct btf_types *b,
+					uint64_t id)
+{
+	return id < b->type_cnt ? btf__type_by_id(b->btf, (uint32_t)id) : NULL;
+}
+
+/* Enumerator i of an ENUM or ENUM64: its name offset and value.  32-bit
+ * values are signed only when the enum says so (kind_flag). */
+static int64_t btf_enumerator(const struct btf_type *t, uint16_t i,
+			      uint32_t *name_off_ret)
+{
+	if (btf_is_enum(t)) {
+		const struct btf_enum *e = btf_enum(t) + i;
+		*name_off_ret = e->name_off;
+		return btf_kflag(t) ? (int64_t)e->val : (int64_t)(uint32_t)e->val;
+	}
+	const struct btf_enum64 *e = btf_enum64(t) + i;
+	*name_off_ret = e->name_off;
+	return (int64_t)btf_enum64_value(e);
+}
+
+/* Check every type and index the named ones and all enumerators. */
 static struct ptv_error *btf_validate_and_index(struct btf_types *b)
 {
-	struct ptv_error *err = ptv_name_index_create(b->ntypes / 2,
+	struct ptv_error *err = ptv_name_index_create(b->type_cnt / 2,
 						      &b->base.index);
 	if (err)
 		return err;
-	for (uint32_t id = 1; id <= b->ntypes; id++) {
-		struct btf_entry e;
-		btf_entry_at(b, b->offsets[id], &e);
-		if ((err = btf_check_name(b, id, e.name_off)))
+	for (uint32_t id = 1; id < b->type_cnt; id++) {
+		const struct btf_type *t = btf__type_by_id(b->btf, id);
+		if ((err = btf_check_type(b, id, t)))
 			return err;
-		const char *name = btf_name(b, e.name_off);
+		const char *name = btf_name(b, t->name_off);
 		int ns = -1;
-		switch (e.kind) {
-		case BTF_KIND_PTR: case BTF_KIND_TYPEDEF:
-		case BTF_KIND_VOLATILE: case BTF_KIND_CONST:
-		case BTF_KIND_RESTRICT: case BTF_KIND_FUNC:
-		case BTF_KIND_VAR: case BTF_KIND_DECL_TAG:
-		case BTF_KIND_TYPE_TAG: case BTF_KIND_FUNC_PROTO:
-			if ((err = btf_check_ref(b, id, e.size_or_type)))
-				return err;
-			break;
-		default:
-			break;
-		}
-		switch (e.kind) {
+		switch (btf_kind(t)) {
 		case BTF_KIND_INT:
 		case BTF_KIND_FLOAT:
 			ns = PTV_NS_BASE;
@@ -268,42 +276,18 @@ static struct ptv_error *btf_validate_and_index(struct btf_types *b)
 		case BTF_KIND_TYPEDEF:
 			ns = PTV_NS_TYPEDEF;
 			break;
-		case BTF_KIND_ARRAY:
-			if ((err = btf_check_ref(b, id, rd32(b, e.extra))) ||
-			    (err = btf_check_ref(b, id, rd32(b, e.extra + 4))))
-				return err;
-			break;
 		case BTF_KIND_STRUCT:
-		case BTF_KIND_UNION:
-			ns = e.kind == BTF_KIND_STRUCT ? PTV_NS_STRUCT : PTV_NS_UNION;
-			for (uint32_t i = 0; i < e.vlen; i++) {
-				const unsigned char *m = e.extra + 12 * i;
-				if ((err = btf_check_name(b, id, rd32(b, m))) ||
-				    (err = btf_check_ref(b, id, rd32(b, m + 4))))
-					return err;
-			}
+			ns = PTV_NS_STRUCT;
 			break;
-		case BTF_KIND_FUNC_PROTO:
-		case BTF_KIND_DATASEC:
-			for (uint32_t i = 0; i < e.vlen; i++) {
-				const unsigned char *m = e.extra +
-					(e.kind == BTF_KIND_DATASEC ? 12 : 8) * i;
-				uint32_t ref = rd32(b, m + (e.kind == BTF_KIND_DATASEC ? 0 : 4));
-				if (e.kind == BTF_KIND_FUNC_PROTO &&
-				    (err = btf_check_name(b, id, rd32(b, m))))
-					return err;
-				if ((err = btf_check_ref(b, id, ref)))
-					return err;
-			}
+		case BTF_KIND_UNION:
+			ns = PTV_NS_UNION;
 			break;
 		case BTF_KIND_ENUM:
 		case BTF_KIND_ENUM64:
 			ns = PTV_NS_ENUM;
-			for (uint32_t i = 0; i < e.vlen; i++) {
+			for (uint16_t i = 0; i < btf_vlen(t); i++) {
 				uint32_t off;
-				int64_t v = btf_enumerator(b, &e, i, &off);
-				if ((err = btf_check_name(b, id, off)))
-					return err;
+				int64_t v = btf_enumerator(t, i, &off);
 				const char *en = btf_name(b, off);
 				if (en && (err = ptv_name_index_add(b->base.index,
 								    PTV_NS_ENUMERATOR,
@@ -321,6 +305,12 @@ static struct ptv_error *btf_validate_and_index(struct btf_types *b)
 	return NULL;
 }
 
+static struct ptv_error *btf_no_type(const struct ptv_types *t, uint64_t id)
+{
+	return ptv_error_create(PTV_ERR_FORMAT, "%s: no BTF type %" PRIu64,
+				t->path, id);
+}
+
 static struct ptv_error *btf_info(struct ptv_types *t, uint64_t id,
 				  struct ptv_type_info *ret)
 {
@@ -329,16 +319,14 @@ static struct ptv_error *btf_info(struct ptv_types *t, uint64_t id,
 		ret->kind = PTV_TYPE_VOID;
 		return NULL;
 	}
-	if (id > b->ntypes)
-		return ptv_error_create(PTV_ERR_FORMAT,
-					"%s: no BTF type %" PRIu64, t->path, id);
-	struct btf_entry e;
-	btf_entry_at(b, b->offsets[id], &e);
-	ret->name = btf_name(b, e.name_off);
-	switch (e.kind) {
+	const struct btf_type *bt = btf_lookup(b, id);
+	if (!bt)
+		return btf_no_type(t, id);
+	ret->name = btf_name(b, bt->name_off);
+	switch (btf_kind(bt)) {
 	case BTF_KIND_INT:
 		ret->kind = PTV_TYPE_INT;
-		ret->is_signed = rd32(b, e.extra) >> 24 & 1;
+		ret->is_signed = btf_int_encoding(bt) & BTF_INT_SIGNED;
 		break;
 	case BTF_KIND_FLOAT:
 		ret->kind = PTV_TYPE_FLOAT;
@@ -352,32 +340,32 @@ static struct ptv_error *btf_info(struct ptv_types *t, uint64_t id,
 	case BTF_KIND_ENUM:
 	case BTF_KIND_ENUM64:
 		ret->kind = PTV_TYPE_ENUM;
-		ret->is_signed = e.kflag;
+		ret->is_signed = btf_kflag(bt);
 		break;
 	case BTF_KIND_PTR:
 		ret->kind = PTV_TYPE_POINTER;
 		ret->has_size = b->pointer_size != 0;
 		ret->size = b->pointer_size;
 		ret->has_target = true;
-		ret->target = e.size_or_type;
+		ret->target = bt->type;
 		return NULL;
 	case BTF_KIND_TYPEDEF:
 	case BTF_KIND_VOLATILE:
 	case BTF_KIND_CONST:
 	case BTF_KIND_RESTRICT:
 	case BTF_KIND_TYPE_TAG:
-		ret->kind = e.kind == BTF_KIND_TYPEDEF ? PTV_TYPE_TYPEDEF
-						       : PTV_TYPE_QUALIFIER;
+		ret->kind = btf_is_typedef(bt) ? PTV_TYPE_TYPEDEF
+					       : PTV_TYPE_QUALIFIER;
 		ret->has_target = true;
-		ret->target = e.size_or_type;
+		ret->target = bt->type;
 		return NULL;
 	case BTF_KIND_ARRAY:
 		ret->kind = PTV_TYPE_ARRAY;
 		ret->has_target = true;
-		ret->target = rd32(b, e.extra);
+		ret->target = btf_array(bt)->type;
 		/* BTF cannot tell "x[]" from "x[0]": both say 0. */
 		ret->has_array_len = true;
-		ret->array_len = rd32(b, e.extra + 8);
+		ret->array_len = btf_array(bt)->nelems;
 		return NULL;
 	case BTF_KIND_FUNC:
 	case BTF_KIND_FUNC_PROTO:
@@ -389,51 +377,40 @@ static struct ptv_error *btf_info(struct ptv_types *t, uint64_t id,
 	}
 	/* The kinds that break out of the switch carry a size. */
 	ret->has_size = true;
-	ret->size = e.size_or_type;
+	ret->size = bt->size;
 	return NULL;
 }
 
-static struct ptv_error *btf_members(struct ptv_types *t, uint64_t id,
-				     int (*fn)(const struct ptv_type_member *m,
-					       void *arg),
-				     void *arg, int *stopped_ret)
+static struct ptv_error *btf_members_of(struct ptv_types *t, uint64_t id,
+					int (*fn)(const struct ptv_type_member *m,
+						  void *arg),
+					void *arg, int *stopped_ret)
 {
 	struct btf_types *b = (struct btf_types *)t;
-	struct btf_entry e;
 	*stopped_ret = 0;
-	if (id == 0 || id > b->ntypes)
-		return ptv_error_create(PTV_ERR_FORMAT,
-					"%s: no BTF type %" PRIu64, t->path, id);
-	btf_entry_at(b, b->offsets[id], &e);
-	if (e.kind != BTF_KIND_STRUCT && e.kind != BTF_KIND_UNION)
+	const struct btf_type *bt = id ? btf_lookup(b, id) : NULL;
+	if (!bt)
+		return btf_no_type(t, id);
+	if (!btf_is_composite(bt))
 		return ptv_error_create(PTV_ERR_FORMAT,
 					"%s: BTF type %" PRIu64 " is not a struct or union",
 					t->path, id);
-	for (uint32_t i = 0; i < e.vlen; i++) {
-		const unsigned char *p = e.extra + 12 * i;
-		uint32_t off = rd32(b, p + 8);
+	for (uint16_t i = 0; i < btf_vlen(bt); i++) {
+		const struct btf_member *bm = btf_members(bt) + i;
 		struct ptv_type_member m = {
-			.name = btf_name(b, rd32(b, p)),
-			.type = rd32(b, p + 4),
+			.name = btf_name(b, bm->name_off),
+			.type = bm->type,
+			.bit_offset = btf_member_bit_offset(bt, i),
+			.bit_size = btf_member_bitfield_size(bt, i),
 		};
-		if (e.kflag) {
-			m.bit_offset = off & 0xffffff;
-			m.bit_size = off >> 24;
-		} else {
-			/* Before kind_flag (pahole < 1.13) a bitfield was an
-			 * int type whose bit count is below its size. */
-			m.bit_offset = off;
-			if (m.type) {
-				struct btf_entry mt;
-				btf_entry_at(b, b->offsets[m.type], &mt);
-				uint32_t enc = mt.kind == BTF_KIND_INT ?
-					       rd32(b, mt.extra) : 0;
-				if (mt.kind == BTF_KIND_INT &&
-				    (enc & 0xff) != mt.size_or_type * 8) {
-					m.bit_size = enc & 0xff;
-					m.bit_offset += enc >> 16 & 0xff;
-				}
-			}
+		/* Before kind_flag (pahole < 1.13) a bitfield was an int type
+		 * whose bit count is below its size. */
+		const struct btf_type *mt = btf_kflag(bt) || !m.type ? NULL :
+					    btf_lookup(b, m.type);
+		if (mt && btf_is_int(mt) &&
+		    btf_int_bits(mt) != (uint64_t)mt->size * 8) {
+			m.bit_size = btf_int_bits(mt);
+			m.bit_offset += btf_int_offset(mt);
 		}
 		int r = fn(&m, arg);
 		if (r) {
@@ -450,18 +427,16 @@ static struct ptv_error *btf_enumerators(struct ptv_types *t, uint64_t id,
 					 void *arg)
 {
 	struct btf_types *b = (struct btf_types *)t;
-	struct btf_entry e;
-	if (id == 0 || id > b->ntypes)
-		return ptv_error_create(PTV_ERR_FORMAT,
-					"%s: no BTF type %" PRIu64, t->path, id);
-	btf_entry_at(b, b->offsets[id], &e);
-	if (e.kind != BTF_KIND_ENUM && e.kind != BTF_KIND_ENUM64)
+	const struct btf_type *bt = id ? btf_lookup(b, id) : NULL;
+	if (!bt)
+		return btf_no_type(t, id);
+	if (!btf_is_any_enum(bt))
 		return ptv_error_create(PTV_ERR_FORMAT,
 					"%s: BTF type %" PRIu64 " is not an enum",
 					t->path, id);
-	for (uint32_t i = 0; i < e.vlen; i++) {
+	for (uint16_t i = 0; i < btf_vlen(bt); i++) {
 		uint32_t off;
-		int64_t v = btf_enumerator(b, &e, i, &off);
+		int64_t v = btf_enumerator(bt, i, &off);
 		const char *name = btf_name(b, off);
 		if (name && fn(name, v, arg))
 			break;
@@ -472,108 +447,80 @@ static struct ptv_error *btf_enumerators(struct ptv_types *t, uint64_t id,
 static void btf_destroy(struct ptv_types *t)
 {
 	struct btf_types *b = (struct btf_types *)t;
-	free(b->offsets);
-	free(b->data);
+	btf__free(b->btf);
 	free(b);
 }
 
 static const struct ptv_types_ops btf_ops = {
 	.format = "BTF",
 	.info = btf_info,
-	.members = btf_members,
+	.members = btf_members_of,
 	.enumerators = btf_enumerators,
 	.destroy = btf_destroy,
 };
 
-/* Take ownership of data (malloc'd) and build the source. */
-static struct ptv_error *btf_open_owned(unsigned char *data, size_t size,
-					const char *name, uint64_t pointer_size,
-					struct ptv_types **ret)
+/* ---- Opening ------------------------------------------------------------ */
+
+/* Take ownership of a parsed btf and build the source around it. */
+static struct ptv_error *btf_open_parsed(struct btf *btf, const char *name,
+					 struct ptv_types **ret)
 {
 	struct btf_types *b = calloc(1, sizeof(*b));
 	if (!b || !(b->base.path = strdup(name))) {
 		free(b);
-		free(data);
+		btf__free(btf);
 		return ptv_enomem;
 	}
 	b->base.ops = &btf_ops;
-	b->data = data;
-	b->size = size;
-	struct ptv_error *err;
-	if ((err = btf_parse_header(b)) || (err = btf_parse_types(b)) ||
-	    (err = btf_validate_and_index(b))) {
+	b->btf = btf;
+	b->type_cnt = btf__type_cnt(btf);
+	struct ptv_error *err = btf_validate_and_index(b);
+	if (err) {
 		ptv_types_destroy(&b->base);
 		return err;
 	}
-	b->pointer_size = pointer_size;
-	uint64_t id;
-	if (!pointer_size &&
-	    !ptv_name_index_find(b->base.index, PTV_NS_BASE,
-				 "long unsigned int", &id, NULL)) {
-		struct btf_entry e;
-		btf_entry_at(b, b->offsets[id], &e);
-		b->pointer_size = e.size_or_type;	/* LP64 and ILP32 alike */
-	}
+	/* From the ELF class when there was one, else from the size of a
+	 * "long" type; 0 if neither tells. */
+	b->pointer_size = btf__pointer_size(btf);
 	*ret = &b->base;
 	return NULL;
+}
+
+/* Parse a blob in memory (libbpf copies it).  pointer_size is 4 or 8 when
+ * the blob came from an ELF file, else 0. */
+static struct ptv_error *btf_open_data(const void *data, size_t size,
+				       const char *name, size_t pointer_size,
+				       struct ptv_types **ret)
+{
+	if (size > BTF_MAX_SIZE)
+		return ptv_error_create(PTV_ERR_FORMAT,
+					"%s: %zu bytes is too big for BTF", name, size);
+	struct ptv_error *err = btf_check_header(data, size, name);
+	if (err)
+		return err;
+	libbpf_print_fn_t old = libbpf_quiet_begin();
+	struct btf *btf = btf__new(data, (uint32_t)size);
+	int e = errno;
+	if (btf && pointer_size)
+		btf__set_pointer_size(btf, pointer_size);
+	if (!btf)
+		err = btf_libbpf_error(name, e);
+	libbpf_quiet_end(old);
+	return err ? err : btf_open_parsed(btf, name, ret);
 }
 
 struct ptv_error *ptv_types_open_btf_memory(const void *data, size_t size,
 					    const char *name,
 					    struct ptv_types **ret)
 {
-	if (size > BTF_MAX_SIZE)
-		return ptv_error_create(PTV_ERR_FORMAT,
-					"%s: %zu bytes is too big for BTF", name, size);
-	unsigned char *copy = malloc(size ? size : 1);
-	if (!copy)
-		return ptv_enomem;
-	memcpy(copy, data, size);
-	return btf_open_owned(copy, size, name, 0, ret);
+	return btf_open_data(data, size, name, 0, ret);
 }
 
-/* Read a whole (possibly sysfs, size-less) file. */
-static struct ptv_error *read_all(int fd, const char *path,
-				  unsigned char **data_ret, size_t *size_ret)
-{
-	size_t cap = 1 << 20, len = 0;
-	unsigned char *buf = malloc(cap);
-	if (!buf)
-		return ptv_enomem;
-	for (;;) {
-		if (len == cap) {
-			if (cap >= BTF_MAX_SIZE) {
-				free(buf);
-				return ptv_error_create(PTV_ERR_FORMAT,
-							"%s: more than %zu bytes, too big for BTF",
-							path, BTF_MAX_SIZE);
-			}
-			unsigned char *n = realloc(buf, cap * 2);
-			if (!n) {
-				free(buf);
-				return ptv_enomem;
-			}
-			buf = n;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			return ptv_error_os(e, "%s: read", path);
-		}
-		if (r == 0)
-			break;
-		len += r;
-	}
-	*data_ret = buf;
-	*size_ret = len;
-	return NULL;
-}
-
-/* Copy the .BTF section out of an ELF file. */
+/* The .BTF section of an ELF file.  Not btf__parse_elf(): libbpf 1.1 (and
+ * still libbpf's master at commit f7081a6baf3f) copies from the NULL d_buf
+ * of a SHT_NOBITS .BTF, as in a separate debug vmlinux, and crashes; it
+ * also gives the same errno for "not ELF" and a broken ELF, and does not
+ * decompress a SHF_COMPRESSED section. */
 static struct ptv_error *btf_from_elf(int fd, const char *path,
 				      struct ptv_types **ret)
 {
@@ -621,22 +568,22 @@ static struct ptv_error *btf_from_elf(int fd, const char *path,
 				       path, elf_errmsg(-1));
 		goto out;
 	}
-	if (data->d_size > BTF_MAX_SIZE) {
-		err = ptv_error_create(PTV_ERR_FORMAT, "%s: .BTF is %zu bytes, too big",
-				       path, data->d_size);
-		goto out;
-	}
-	unsigned char *copy = malloc(data->d_size ? data->d_size : 1);
-	if (!copy) {
-		err = ptv_enomem;
-		goto out;
-	}
-	memcpy(copy, data->d_buf, data->d_size);
-	err = btf_open_owned(copy, data->d_size, path,
-			     gelf_getclass(elf) == ELFCLASS32 ? 4 : 8, ret);
+	err = btf_open_data(data->d_buf, data->d_size, path,
+			    gelf_getclass(elf) == ELFCLASS32 ? 4 : 8, ret);
 out:
 	elf_end(elf);
 	return err;
+}
+
+/* A raw blob: libbpf reads the file itself (opening it read-only again). */
+static struct ptv_error *btf_from_raw(const char *path, struct ptv_types **ret)
+{
+	libbpf_print_fn_t old = libbpf_quiet_begin();
+	struct btf *btf = btf__parse_raw(path);
+	int e = errno;
+	struct ptv_error *err = btf ? NULL : btf_libbpf_error(path, e);
+	libbpf_quiet_end(old);
+	return err ? err : btf_open_parsed(btf, path, ret);
 }
 
 struct ptv_error *ptv_types_open_btf(const char *path, struct ptv_types **ret)
@@ -644,31 +591,34 @@ struct ptv_error *ptv_types_open_btf(const char *path, struct ptv_types **ret)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ptv_error_os(errno, "%s", path);
-	unsigned char magic[4];
+	/* Sniff the format here: libbpf's answers for "not BTF" (EPROTO),
+	 * "empty" (EIO) and "not ELF" (LIBBPF_ERRNO__FORMAT) are too terse to
+	 * tell the user which file they should have given. */
+	unsigned char head[8];
+	struct stat st;
 	ssize_t r;
 	do
-		r = pread(fd, magic, sizeof(magic), 0);
+		r = pread(fd, head, sizeof(head), 0);
 	while (r < 0 && errno == EINTR);
 	struct ptv_error *err;
 	if (r < 0) {
 		err = ptv_error_os(errno, "%s: read", path);
-	} else if (r == 4 && memcmp(magic, ELFMAG, SELFMAG) == 0) {
+	} else if (r >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0) {
 		err = btf_from_elf(fd, path, ret);
-	} else {
-		unsigned char *data = NULL;
-		size_t size = 0;
-		err = read_all(fd, path, &data, &size);
-		if (!err) {
-			if (size >= 2 && !((data[0] == 0x9f && data[1] == 0xeb) ||
-					   (data[0] == 0xeb && data[1] == 0x9f))) {
-				free(data);
-				err = ptv_error_create(PTV_ERR_FORMAT,
-						       "%s: neither a BTF blob (magic 0xeb9f) nor an ELF file",
-						       path);
-			} else {
-				err = btf_open_owned(data, size, path, 0, ret);
-			}
-		}
+	} else if (r < 2) {
+		err = btf_bad(path, "only %zd bytes, too short for a BTF header", r);
+	} else if (!btf_has_magic(head, r)) {
+		err = ptv_error_create(PTV_ERR_FORMAT,
+				       "%s: neither a BTF blob (magic 0xeb9f) nor an ELF file",
+				       path);
+	} else if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		   (uint64_t)st.st_size > BTF_MAX_SIZE) {
+		err = ptv_error_create(PTV_ERR_FORMAT,
+				       "%s: %jd bytes is too big for BTF", path,
+				       (intmax_t)st.st_size);
+	} else if (!(err = btf_check_header(head, r, path))) {
+		close(fd);
+		return btf_from_raw(path, ret);
 	}
 	close(fd);
 	return err;

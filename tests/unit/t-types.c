@@ -358,7 +358,7 @@ static void test_bad_files(const char *btf_path, const char *dwarf_path)
 		if (fd >= 0)
 			close(fd);
 		p = temp_file(head, sizeof(head));
-		is_error(ptv_types_open_btf(p, &t), PTV_ERR_FORMAT, "past the end",
+		is_error(ptv_types_open_btf(p, &t), PTV_ERR_FORMAT, "malformed BTF",
 			 "BTF truncated to 100 bytes");
 		unlink(p);
 	}
