@@ -112,6 +112,62 @@ static bool read_var(struct ptv_kernel *k, const char *sym, uint64_t *ret)
 	return !err;
 }
 
+/* The types must describe this kernel: VMCOREINFO's own OFFSET() and
+ * SIZE() lines (written by the kernel from its real layout) must agree
+ * with them.  Types of another build would otherwise read garbage. */
+static struct ptv_error *check_types(struct ptv_kernel *k)
+{
+	const char *p = k->vmcoreinfo_text;
+	unsigned checked = 0;
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char line[160], name[128];
+		unsigned long long want;
+		if (len < sizeof(line)) {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			struct ptv_member m;
+			uint64_t got = 0;
+			int have = 0;
+			if (sscanf(line, "OFFSET(%127[^)])=%llu", name, &want) == 2) {
+				char *dot = strchr(name, '.');
+				if (dot) {
+					*dot = '\0';
+					struct ptv_error *e = ptv_types_member(
+						k->types, name, dot + 1, &m);
+					have = !e;
+					got = m.offset;
+					ptv_error_destroy(e);
+					*dot = '.';
+				}
+			} else if (sscanf(line, "SIZE(%127[^)])=%llu", name, &want) == 2) {
+				struct ptv_error *e = ptv_types_sizeof(k->types,
+								       name, &got);
+				have = !e;
+				ptv_error_destroy(e);
+			} else {
+				have = -1;
+			}
+			if (have == 1) {
+				checked++;
+				if (got != want)
+					return ptv_error_create(PTV_ERR_FORMAT,
+						"%s: the kernel types do not match "
+						"this kernel (%s): VMCOREINFO says "
+						"%s=%llu, the types say %llu",
+						ptv_types_path(k->types),
+						k->release[0] ? k->release : "?",
+						name, want,
+						(unsigned long long)got);
+			}
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	(void)checked;
+	return NULL;
+}
+
 static struct ptv_error *find_layout(struct ptv_kernel *k)
 {
 	struct ptv_arch_params *p = &k->params;
@@ -185,8 +241,8 @@ struct ptv_error *ptv_kernel_open(const struct ptv_kernel_opts *o,
 	if ((err = find_vmcoreinfo(k)))
 		goto fail;
 	parse_release(k);
-	if ((err = open_types(k, o)) || (err = open_symbols(k, o)) ||
-	    (err = find_layout(k)))
+	if ((err = open_types(k, o)) || (err = check_types(k)) ||
+	    (err = open_symbols(k, o)) || (err = find_layout(k)))
 		goto fail;
 	*ret = k;
 	return NULL;
