@@ -177,3 +177,32 @@ status_field() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 # of FILE satisfies COND (jq -e alone judges only the last output).
 json_any() { "$JQ" -s -e "any(.[]; $2)" "$1" >/dev/null; }
 json_all() { "$JQ" -s -e "all(.[]; $2)" "$1" >/dev/null; }
+
+# --- deb61-basic's /proc/kcore, rebuilt from its vmcore ---------------------
+# Callers set FIX (the unpacked deb61-basic), META (its truth-meta.json),
+# MKKCORE (tests/helpers/mkkcore) and KCORE (where the file goes).
+
+# The guest's kcore PT_LOADs as "vaddr paddr memsz" lines.
+kcore_layout() {
+	"$JQ" -r '.kernel.kcore[]
+		| capture("vaddr=(?<v>\\S+) paddr=(?<p>\\S+) memsz=(?<m>\\S+)")
+		| "\(.v) \(.p) \(.m)"' "$META"
+}
+
+# make_kcore: (re)build $KCORE unless it is newer than all its inputs.
+# One writer at a time (flock), and a reader only ever sees a whole file
+# (rename).  mkkcore's per-segment summary is kept in kcore.elf.log.
+make_kcore() {
+	(
+		flock 7 || exit 1
+		if [ -s "$KCORE" ] && [ "$KCORE" -nt "$MKKCORE" ] &&
+		   [ "$KCORE" -nt "$FIX/vmcore.elf" ] && [ "$KCORE" -nt "$META" ]; then
+			exit 0
+		fi
+		kcore_layout >"$KCORE.layout" &&
+		"$MKKCORE" "$FIX/vmcore.elf" "$KCORE.tmp" --layout "$KCORE.layout" \
+			2>"$KCORE.log" &&
+		mv -f "$KCORE.tmp" "$KCORE"
+	) 7>"$FIX/.kcore.lock"
+}
+

@@ -13,6 +13,11 @@ S=$PTV_SHARED/fixtures/deb61-basic
 BTF="--btf $S/kernel/vmlinux.btf --system-map $F/kernel/System.map"
 DWARF="--vmlinux $F/kernel/vmlinux.dwarf"
 DUMPS="$F/vmcore.elf $S/vmcore.kdump $S/vmcore.filtered-d31.kdump"
+# The kcore code path a live dump takes when /proc/kcore is readable, on a
+# kcore-layout copy of the same memory (tests/helpers/mkkcore).
+FIX=$F META=$S/truth/truth-meta.json KCORE=$F/kcore.elf
+MKKCORE=$PTV_BUILDDIR/tests/helpers/mkkcore
+make_kcore 2>/dev/null || KCORE=
 if [ "${PTV_TEST_SUBSET:-}" = sanitizer ]; then
 	# the sanitizer build checks one dump per type source
 	COMBOS="$F/vmcore.elf:BTF $S/vmcore.kdump:DWARF"
@@ -20,6 +25,7 @@ else
 	COMBOS=""
 	for d in $DUMPS; do COMBOS="$COMBOS $d:BTF $d:DWARF"; done
 fi
+[ -n "$KCORE" ] && COMBOS="$COMBOS $KCORE:BTF"
 
 HEX='def hex: ltrimstr("0x") | explode |
 	reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));'
