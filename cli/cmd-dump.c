@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +184,21 @@ static int *all_pids(size_t *n_ret)
 	return v;
 }
 
+/* /proc/kcore and the running kernel's BTF, when both can be read. */
+static bool live_kcore(struct ptv_kernel_opts *ko)
+{
+	if (access("/proc/kcore", R_OK) || access("/sys/kernel/btf/vmlinux", R_OK))
+		return false;
+	int fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)	/* lockdown refuses the open itself */
+		return false;
+	close(fd);
+	ko->core = "/proc/kcore";
+	ko->btf = "/sys/kernel/btf/vmlinux";
+	ko->kallsyms = "/proc/kallsyms";
+	return true;
+}
+
 static const struct option longopts[] = {
 	{ "format", required_argument, NULL, 'f' },
 	{ "pages", no_argument, NULL, 'p' },
@@ -190,6 +206,7 @@ static const struct option longopts[] = {
 	{ "range", required_argument, NULL, 'r' },
 	{ "all", no_argument, NULL, 'a' },
 	{ "tables", no_argument, NULL, 't' },
+	{ "pagemap", no_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	PTV_CLI_CORE_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
@@ -201,8 +218,9 @@ static int cmd_dump(int argc, char **argv)
 	struct dump_opts opts = { .mode = MODE_RUNS, .lo = 0,
 				  .hi = UINT64_MAX };
 	struct ptv_kernel_opts ko = { 0 };
-	bool json = false;
+	bool json = false, force_pagemap = false;
 	int c, status;
+	bool use_kcore = false;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		if (ptv_cli_core_opt(c, optarg, &ko))
@@ -210,6 +228,9 @@ static int cmd_dump(int argc, char **argv)
 		switch (c) {
 		case 't':
 			opts.tables = true;
+			break;
+		case 'P':
+			force_pagemap = true;
 			break;
 		case 'f':
 			if (!ptv_cli_parse_format(optarg, &json))
@@ -247,6 +268,11 @@ static int cmd_dump(int argc, char **argv)
 	 * (spec/cli.md) and the operands are argv[optind..]. */
 	if (!ptv_cli_core_opts_ok(self, &ko, &status))
 		return status;
+	/* A live system whose /proc/kcore is readable (root, no lockdown):
+	 * read the real page tables through it, with the running kernel's
+	 * BTF and kallsyms, unless --pagemap asks for pagemap. */
+	if (!ko.core && !force_pagemap && !opts.all && live_kcore(&ko))
+		use_kcore = true;
 	if (opts.tables && !ko.core)
 		return ptv_cli_usage_error(self,
 			"--tables needs a memory image (--core FILE): pagemap "
@@ -266,7 +292,7 @@ static int cmd_dump(int argc, char **argv)
 		for (int i = optind; i < argc; i++) {
 			const char *a = argv[i];
 			unsigned long long v;
-			if (strcmp(a, "self") == 0 && ko.core) {
+			if (strcmp(a, "self") == 0 && ko.core && !use_kcore) {
 				free(pids);
 				return ptv_cli_usage_error(self,
 					"'self' is not in a memory image");

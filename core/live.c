@@ -85,6 +85,19 @@ static struct ptv_error *proc_error(const struct ptv_live *l, int errnum,
 	return ptv_error_os(errnum, "%s", path);
 }
 
+/* A failed PAGEMAP_SCAN: the process exited, or the kernel said no. */
+static struct ptv_error *scan_error(const struct ptv_live *l, int errnum,
+				    uint64_t start, uint64_t end)
+{
+	if (errnum == ESRCH || errnum == ENOENT)
+		return ptv_error_create(PTV_ERR_NO_SUCH_TASK,
+			"%s: process %d exited while it was read",
+			l->pagemap_path, l->pid);
+	return ptv_error_os(errnum, "%s: PAGEMAP_SCAN 0x%llx-0x%llx",
+			    l->pagemap_path, (unsigned long long)start,
+			    (unsigned long long)end);
+}
+
 /* Read a whole /proc file into a NUL-terminated buffer the caller frees. */
 static struct ptv_error *slurp(const struct ptv_live *l, const char *path,
 			       char **buf_ret, size_t *len_ret)
@@ -273,11 +286,12 @@ static struct ptv_error *read_pagemap(struct ptv_live *l, uint64_t addr,
 				  (n - done) * 8, off);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && (errno == ESRCH || errno == ENOENT))
+			return proc_error(l, errno, l->pagemap_path);
 		if (r < 0)
-			return ptv_error_prefix(proc_error(l, errno,
-							   l->pagemap_path),
-						"offset 0x%llx",
-						(unsigned long long)off);
+			return ptv_error_os(errno, "%s: offset 0x%llx",
+					    l->pagemap_path,
+					    (unsigned long long)off);
 		if (r == 0) {
 			/* pagemap_read() ends at the top of the user address
 			 * space ([vsyscall] lies above it) and when the mm is
@@ -327,11 +341,7 @@ static struct ptv_error *scan_ranges(struct ptv_live *l, uint64_t start,
 				l->scan = -1;
 				return NULL;
 			}
-			return ptv_error_prefix(proc_error(l, errno,
-							   l->pagemap_path),
-						"PAGEMAP_SCAN 0x%llx-0x%llx",
-						(unsigned long long)start,
-						(unsigned long long)end);
+			return scan_error(l, errno, start, end);
 		}
 		l->scan = 1;
 		for (int i = 0; i < r; i++)
@@ -602,11 +612,7 @@ struct ptv_error *ptv_live_next_populated(struct ptv_live *l, uint64_t addr,
 			if (r < 0 && errno == EFAULT)
 				break;	/* above the user address space */
 			if (r < 0)
-				return ptv_error_prefix(
-					proc_error(l, errno, l->pagemap_path),
-					"PAGEMAP_SCAN 0x%llx-0x%llx",
-					(unsigned long long)addr,
-					(unsigned long long)hi);
+				return scan_error(l, errno, addr, hi);
 			l->scan = 1;
 			l->npop = (size_t)r;
 			l->pop_start = addr;
