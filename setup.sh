@@ -60,6 +60,9 @@ test)
 	for d in build build-asan; do
 		[ "$status" = 0 ] || cat "$d"/test-suite.log 2>/dev/null | tail -n 80 >&2
 	done
+	# The parsers of untrusted files, fuzzed briefly (tests/fuzz/README).
+	build build-fuzz --enable-sanitizers --enable-fuzzers CC=clang
+	sh tests/fuzz/run-all.sh build-fuzz "${PTV_FUZZ_SECONDS:-15}" || status=1
 	sh tests/summary.sh build/test-suite.log build-asan/test-suite.log
 	exit $status
 	;;
