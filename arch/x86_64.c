@@ -238,4 +238,9 @@ const struct ptv_arch ptv_arch_x86_64 = {
 	.kernel_to_phys = x86_kernel_to_phys,
 	.default_page_offset = x86_default_page_offset,
 	.kernel_image_base = X86_START_KERNEL_MAP,
+	/* A present PTE: no inversion, every other bit decoded as is.  The
+	 * SME C-bit (phys_clear) is outside the frame only when it is 0;
+	 * walk.c leaves the path off otherwise. */
+	.leaf_present_bits = X86_P,
+	.leaf_frame_mask = X86_FRAME_MASK,
 };

@@ -43,6 +43,13 @@ static void classify(struct core_dump *d, struct ptv_page *p)
 		ptv_page_set(p, PTV_B_SHMEM, false);
 		return;
 	}
+	/* A private VMA without a file holds only anonymous pages (and the
+	 * zero pages); elsewhere the struct page tells. */
+	if (!d->vma->file) {
+		ptv_page_set(p, PTV_B_ANON, true);
+		ptv_page_set(p, PTV_B_SHMEM, false);
+		return;
+	}
 	bool anon;
 	struct ptv_error *err = ptv_kpage_is_anon(d->k, &d->pinfo, p->pfn,
 						  &anon);
@@ -55,11 +62,10 @@ static void classify(struct core_dump *d, struct ptv_page *p)
 		     d->vma->backing == PTV_BACKING_SHMEM);
 }
 
-static int on_pages(void *arg, const struct ptv_page *first, uint64_t n)
+static int handle(struct core_dump *d, const struct ptv_page *first,
+		  uint64_t n)
 {
-	struct core_dump *d = arg;
 	struct ptv_page p = *first;
-	/* One struct page lookup per range: a huge leaf is one folio. */
 	classify(d, &p);
 	ptv_summary_add_pages(d->sum, d->vma, &p, n);
 	if (d->opts->mode == MODE_SUMMARY)
@@ -74,6 +80,39 @@ static int on_pages(void *arg, const struct ptv_page *first, uint64_t n)
 		}
 	}
 	return d->out->write_failed;
+}
+
+/* Whether the frames of a range may differ in what classify() says: pages
+ * of a file mapping (anon COW copies beside page cache), or a range of
+ * contiguous frames that holds a zero page. */
+static bool mixed(const struct core_dump *d, const struct ptv_page *p,
+		  uint64_t n)
+{
+	if (n == 1 || p->state != PTV_STATE_PRESENT || !(p->has & PTV_HAS_PFN) ||
+	    p->pfn_same)
+		return false;
+	const struct ptv_kpage_info *pi = &d->pinfo;
+	if (d->vma->file)
+		return true;
+	if (pi->zero_pfn_known && pi->zero_pfn >= p->pfn &&
+	    pi->zero_pfn < p->pfn + n)
+		return true;
+	return pi->huge_zero_known && pi->huge_zero_pfn < p->pfn + n &&
+	       pi->huge_zero_pfn + 512 > p->pfn;
+}
+
+static int on_pages(void *arg, const struct ptv_page *first, uint64_t n)
+{
+	struct core_dump *d = arg;
+	if (!mixed(d, first, n))
+		return handle(d, first, n);
+	for (uint64_t i = 0; i < n; i++) {
+		struct ptv_page q;
+		ptv_page_nth(first, i, &q);
+		if (handle(d, &q, 1))
+			return 1;
+	}
+	return 0;
 }
 
 static int on_table(void *arg, enum ptv_level level, uint64_t phys,

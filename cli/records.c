@@ -417,8 +417,8 @@ static void page_like(struct ptv_out *o, const char *type, int pid,
 		puts_(o, state);
 		putc_(o, '"');
 		page_body(o, p);
-		if (npages && (p->has & PTV_HAS_PFN) &&
-		    ptv_page_is(p, PTV_B_ZERO_PAGE))
+		if (npages > 1 && (p->has & PTV_HAS_PFN) &&
+		    (p->pfn_same || ptv_page_is(p, PTV_B_ZERO_PAGE)))
 			kv_u64(o, "pfn_step", 0);
 		puts_(o, "}\n");
 		return;
@@ -489,7 +489,7 @@ void ptv_page_nth(const struct ptv_page *p, uint64_t i, struct ptv_page *ret)
 	*ret = *p;
 	ret->vaddr = p->vaddr + i * 4096;
 	if ((p->has & PTV_HAS_PFN) && p->state == PTV_STATE_PRESENT &&
-	    !ptv_page_is(p, PTV_B_ZERO_PAGE))
+	    !p->pfn_same && !ptv_page_is(p, PTV_B_ZERO_PAGE))
 		ret->pfn = p->pfn + i;
 }
 

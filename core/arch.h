@@ -89,6 +89,11 @@ struct ptv_arch {
 	/* The link-time address of the kernel image's first byte, to which
 	 * phys_base is relative. */
 	uint64_t kernel_image_base;
+	/* For the walker's fast path at the last level: a leaf entry with
+	 * all of leaf_present_bits set decodes to the same bits as any other
+	 * whose bits outside leaf_frame_mask are equal, and maps the frame
+	 * (raw & leaf_frame_mask) >> page_shift.  0 disables the path. */
+	uint64_t leaf_present_bits, leaf_frame_mask;
 };
 
 extern const struct ptv_arch ptv_arch_x86_64;

@@ -61,13 +61,15 @@ bool ptv_page_continues(const struct ptv_page *prev,
 			const struct ptv_page *next)
 {
 	if (next->vaddr != prev->vaddr + 4096 || next->state != prev->state ||
+	    next->pfn_same != prev->pfn_same ||
 	    next->has != prev->has || next->bool_known != prev->bool_known ||
 	    next->bool_val != prev->bool_val)
 		return false;
 	/* Every page of a run of zero-page mappings has the same PFN: the
 	 * run record says so with "pfn_step":0. */
 	if ((next->has & PTV_HAS_PFN) &&
-	    next->pfn != prev->pfn + !ptv_page_is(next, PTV_B_ZERO_PAGE))
+	    next->pfn != prev->pfn + !(ptv_page_is(next, PTV_B_ZERO_PAGE) ||
+				       prev->pfn_same))
 		return false;
 	if ((next->has & PTV_HAS_SWAP) &&
 	    (next->swap_type != prev->swap_type ||

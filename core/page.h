@@ -81,6 +81,11 @@ struct ptv_page {
 	uint64_t raw;
 	uint64_t mapcount;
 	uint64_t kpageflags;
+	/* For a range of pages reported at once (core/walk.h): set when
+	 * every page maps the same frame (a run of zero-page PTEs), clear
+	 * when the PFN advances by one per page.  Records print it as
+	 * "pfn_step":0. */
+	uint8_t pfn_same;
 };
 
 static inline void ptv_page_set(struct ptv_page *p, enum ptv_page_bool b,

@@ -25,7 +25,23 @@ struct walk_ctx {
 	/* Empty pages not reported yet: neighbouring holes are reported as
 	 * one range, however many entries and levels they span. */
 	uint64_t hole_lo, hole_hi;
+	/* Present pages not reported yet: leaves of one level with equal
+	 * bits whose frames follow each other (or are one frame). */
+	struct ptv_page leaf;
+	uint64_t leaf_n, leaf_last_pfn;
+	int leaf_step;		/* -1: not known yet (one page so far) */
 };
+
+static int flush_leaf(struct walk_ctx *c)
+{
+	if (c->leaf_n && !c->stopped) {
+		c->leaf.pfn_same = c->leaf_step == 0;
+		c->stopped = c->w->ops->pages(c->w->ops_arg, &c->leaf,
+					      c->leaf_n);
+	}
+	c->leaf_n = 0;
+	return c->stopped;
+}
 
 static void flush_hole(struct walk_ctx *c)
 {
@@ -44,6 +60,7 @@ static int emit(struct walk_ctx *c, const struct ptv_page *p, uint64_t n)
 {
 	if (c->stopped || !n)
 		return c->stopped;
+	flush_leaf(c);
 	if (p->state == PTV_STATE_NONE) {
 		if (c->hole_hi != p->vaddr || c->hole_hi == c->hole_lo) {
 			flush_hole(c);
@@ -56,6 +73,44 @@ static int emit(struct walk_ctx *c, const struct ptv_page *p, uint64_t n)
 	if (!c->stopped)
 		c->stopped = c->w->ops->pages(c->w->ops_arg, p, n);
 	return c->stopped;
+}
+
+/* A present leaf of n pages from vaddr at pfn: joins the pending range
+ * when it continues it, else starts a new one. */
+static int emit_leaf(struct walk_ctx *c, enum ptv_level level, uint64_t raw,
+		     const struct ptv_entry *e, uint64_t vaddr, uint64_t pfn,
+		     uint64_t n)
+{
+	if (c->stopped)
+		return c->stopped;
+	struct ptv_page *l = &c->leaf;
+	if (c->leaf_n && l->level == level &&
+	    l->vaddr + c->leaf_n * 4096 == vaddr &&
+	    l->bool_known == e->bool_known && l->bool_val == e->bool_val) {
+		int step = pfn == c->leaf_last_pfn + 1 ? 1 :
+			   pfn == c->leaf_last_pfn && n == 1 ? 0 : -2;
+		if (step >= 0 && (c->leaf_step < 0 || c->leaf_step == step)) {
+			c->leaf_step = step;
+			c->leaf_n += n;
+			c->leaf_last_pfn = pfn + (step ? n - 1 : 0);
+			return 0;
+		}
+	}
+	flush_leaf(c);
+	flush_hole(c);
+	memset(l, 0, sizeof(*l));
+	l->vaddr = vaddr;
+	l->state = PTV_STATE_PRESENT;
+	l->has = PTV_HAS_PFN | PTV_HAS_LEVEL | PTV_HAS_RAW;
+	l->level = level;
+	l->raw = raw;
+	l->pfn = pfn;
+	l->bool_known = e->bool_known;
+	l->bool_val = e->bool_val;
+	c->leaf_n = n;
+	c->leaf_last_pfn = pfn + n - 1;
+	c->leaf_step = n > 1 ? 1 : -1;
+	return 0;
 }
 
 /* [lo, hi) holds no mapping, or could not be read (state says which). */
@@ -81,17 +136,8 @@ static int emit_present(struct walk_ctx *c, enum ptv_level level, uint64_t raw,
 			const struct ptv_entry *e, uint64_t entry_base,
 			uint64_t lo, uint64_t hi)
 {
-	struct ptv_page p;
-	memset(&p, 0, sizeof(p));
-	p.vaddr = lo;
-	p.state = PTV_STATE_PRESENT;
-	p.has = PTV_HAS_PFN | PTV_HAS_LEVEL | PTV_HAS_RAW;
-	p.level = level;
-	p.raw = raw;
-	p.pfn = e->pfn + ((lo - entry_base) >> 12);
-	p.bool_known = e->bool_known;
-	p.bool_val = e->bool_val;
-	return emit(c, &p, (hi - lo) >> 12);
+	return emit_leaf(c, level, raw, e, lo,
+			 e->pfn + ((lo - entry_base) >> 12), (hi - lo) >> 12);
 }
 
 /* A non-present entry that is not empty: swap, migration, device, ... */
@@ -170,10 +216,60 @@ static struct ptv_error *walk_table(struct walk_ctx *c, unsigned depth,
 					   table_base, entries, n);
 	uint64_t span = UINT64_C(1) << shift;
 	unsigned first = (unsigned)((lo - table_base) >> shift);
+	/* The fast path of the last level: runs of empty entries and of
+	 * present PTEs equal but for their frames skip decode(). */
+	bool last = depth + 1 == c->nlevels;
+	uint64_t req = w->arch->leaf_present_bits;
+	uint64_t fmask = w->arch->leaf_frame_mask;
+	bool fast = last && req && fmask && !w->params->phys_clear;
 	for (unsigned i = first; i < n && !c->stopped; i++) {
 		uint64_t base = table_base + (uint64_t)i * span;
 		if (base >= hi)
 			break;
+		uint64_t raw = entries[i];
+		if (fast && span == 4096 && base >= lo) {
+			/* entries left in range from i on */
+			unsigned end = (unsigned)((hi - base) >> 12);
+			end = end > n - i ? n : i + end;
+			if (!raw && !c->leaf_n && c->hole_hi == base &&
+			    c->hole_hi > c->hole_lo) {
+				unsigned j = i + 1;
+				while (j < end && !entries[j])
+					j++;
+				c->hole_hi = base + (uint64_t)(j - i) * 4096;
+				i = j - 1;
+				continue;
+			}
+			/* the same entry again: one frame mapped on (the
+			 * zero page) */
+			if (c->leaf_n && raw == c->leaf.raw && c->leaf_step <= 0 &&
+			    (raw & req) == req && c->leaf.level == level &&
+			    c->leaf.vaddr + c->leaf_n * 4096 == base &&
+			    ((raw & fmask) >> 12) == c->leaf_last_pfn) {
+				unsigned j = i + 1;
+				while (j < end && entries[j] == raw)
+					j++;
+				c->leaf_step = 0;
+				c->leaf_n += j - i;
+				i = j - 1;
+				continue;
+			}
+			if (c->leaf_n && (raw & req) == req &&
+			    !((raw ^ c->leaf.raw) & ~fmask) &&
+			    c->leaf.vaddr + c->leaf_n * 4096 == base &&
+			    c->leaf.level == level) {
+				uint64_t pfn = (raw & fmask) >> 12;
+				int step = pfn == c->leaf_last_pfn + 1 ? 1 :
+					   pfn == c->leaf_last_pfn ? 0 : -2;
+				if (step >= 0 && (c->leaf_step < 0 ||
+						  c->leaf_step == step)) {
+					c->leaf_step = step;
+					c->leaf_n++;
+					c->leaf_last_pfn = pfn;
+					continue;
+				}
+			}
+		}
 		uint64_t elo = base > lo ? base : lo;
 		uint64_t ehi = base + span < hi && base + span > base ?
 			       base + span : hi;
@@ -241,8 +337,10 @@ struct ptv_error *ptv_walk_range(struct ptv_walk *w, uint64_t top_phys,
 	if (!err && whi < hi && lo < hi)
 		emit_hole(&c, lo > whi ? lo : whi, hi, PTV_STATE_NONE,
 			  PTV_LEVEL_PTE, 0, 0);
-	if (!err)
+	if (!err) {
+		flush_leaf(&c);
 		flush_hole(&c);
+	}
 	return err;
 }
 

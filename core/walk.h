@@ -25,8 +25,10 @@ typedef struct ptv_error *(*ptv_read_phys_fn)(void *arg, uint64_t phys,
 
 struct ptv_walk_ops {
 	/* n pages from first->vaddr that equal *first except that vaddr
-	 * advances by a page and, for a present huge leaf, pfn by one.
-	 * Nonzero stops the walk. */
+	 * advances by a page and pfn by one (within a huge leaf, or
+	 * along PTEs of contiguous frames) or not at all (first->pfn_same:
+	 * PTEs mapping one frame).  Neighbouring leaves with equal bits are reported as one
+	 * range.  Nonzero stops the walk. */
 	int (*pages)(void *arg, const struct ptv_page *first, uint64_t n);
 	/* A table was read: its level, physical address, the first virtual
 	 * address it maps, and its entries.  May be NULL. */

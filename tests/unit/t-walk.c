@@ -67,7 +67,7 @@ static uint64_t swp(uint64_t type, uint64_t offset)
 
 int main(void)
 {
-	plan(35);
+	plan(40);
 	struct ptv_arch_params params;
 	memset(&params, 0, sizeof(params));
 	params.levels = 4;
@@ -205,8 +205,32 @@ int main(void)
 	ok(!err && n == 5 && steps[1].level == PTV_LEVEL_P4D && page.pfn == 0xabc,
 	   "5-level vtop has five steps");
 
+	/* Runs the fast path joins: one frame mapped 100 times (the zero
+	 * page), then 50 contiguous frames, then holes. */
+	memset(mem, 0, sizeof(mem));
+	mem[1][64] = 2 * 4096 | P | RW | US;
+	mem[2][0] = 3 * 4096 | P | RW | US;
+	mem[3][0] = 4 * 4096 | P | RW | US;
+	for (int i = 0; i < 100; i++)
+		mem[4][i] = (0x777ULL << 12) | P | US | A;
+	for (int i = 0; i < 50; i++)
+		mem[4][100 + i] = ((0x1000ULL + i) << 12) | P | RW | US | A | D;
+	mem[4][150] = (0x1032ULL << 12) | P | US | A | D;	/* other bits */
+	ngot = 0;
+	err = ptv_walk_range(&w, 4096, va, va + (2ULL << 20));
+	ok(!err && ngot == 4, "fast path: four ranges");
+	ok(got[0].n == 100 && got[0].first.pfn == 0x777 && got[0].first.pfn_same,
+	   "100 PTEs of one frame: one range, pfn_same");
+	ok(got[1].n == 50 && got[1].first.pfn == 0x1000 && !got[1].first.pfn_same &&
+	   ptv_page_is(&got[1].first, PTV_B_WRITABLE),
+	   "50 PTEs of contiguous frames: one advancing range");
+	ok(got[2].n == 1 && !ptv_page_is(&got[2].first, PTV_B_WRITABLE),
+	   "a PTE with other bits starts a new range");
+	ok(got[3].first.state == PTV_STATE_NONE && got[3].n == 512 - 151,
+	   "the rest is one hole");
+
 	const char *names[16];
-	size_t k = ptv_arch_x86_64.bit_names(PTV_LEVEL_PTE, mem[4][7] | (1ULL << 63),
+	size_t k = ptv_arch_x86_64.bit_names(PTV_LEVEL_PTE, (0xabcULL << 12) | P | US | (1ULL << 63),
 					     names, 16);
 	ok(k == 3 && !strcmp(names[0], "present") && !strcmp(names[1], "user") &&
 	   !strcmp(names[2], "nx"), "bit names of a PTE");
