@@ -72,5 +72,7 @@ bool ptv_cli_core_opts_ok(const struct ptv_cmd_entry *cmd,
 extern const struct ptv_cmd_entry ptv_cmd_dump_entry;
 extern const struct ptv_cmd_entry ptv_cmd_ps_entry;
 extern const struct ptv_cmd_entry ptv_cmd_vtop_entry;
+extern const struct ptv_cmd_entry ptv_cmd_rmap_entry;
+extern const struct ptv_cmd_entry ptv_cmd_check_entry;
 
 #endif /* PTV_CLI_H */

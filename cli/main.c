@@ -14,6 +14,8 @@ static const struct ptv_cmd_entry *const commands[] = {
 	&ptv_cmd_dump_entry,
 	&ptv_cmd_ps_entry,
 	&ptv_cmd_vtop_entry,
+	&ptv_cmd_rmap_entry,
+	&ptv_cmd_check_entry,
 	NULL,
 };
 

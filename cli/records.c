@@ -9,6 +9,7 @@
 #include "cli/records.h"
 #include "core/kpageflags.h"
 #include "core/page.h"
+#include "core/rmap.h"
 #include "core/summary.h"
 #include "core/vma.h"
 #include "core/walk.h"
@@ -608,4 +609,103 @@ void ptv_out_walk(struct ptv_out *o, int pid, uint64_t vaddr,
 		page_body(o, page);
 		putc_(o, '\n');
 	}
+}
+
+void ptv_out_rmap(struct ptv_out *o, const struct ptv_rmap *r)
+{
+	if (o->json) {
+		jhead(o, "rmap", -1);
+		kv_u64(o, "pfn", r->pfn);
+		PUTLIT(o, ",\"via\":\"");
+		puts_(o, ptv_rmap_via_name(r->via));
+		putc_(o, '"');
+		kv_u64(o, "head_pfn", r->head_pfn);
+		kv_hex(o, "mapping", r->mapping);
+		kv_u64(o, "pgoff", r->pgoff);
+		kv_u64(o, "mapcount", (uint64_t)(r->mapcount < 0 ? 0 : r->mapcount));
+		if (r->large)
+			kv_u64(o, "entire_mapcount", (uint64_t)(r->entire_mapcount < 0 ?
+								0 : r->entire_mapcount));
+		PUTLIT(o, ",\"mappings\":[");
+	} else {
+		puts_(o, "rmap pfn ");
+		put_hex(o, r->pfn);
+		putc_(o, ' ');
+		puts_(o, ptv_rmap_via_name(r->via));
+		kv_hex(o, "mapping", r->mapping);
+		kv_u64(o, "pgoff", r->pgoff);
+		kv_u64(o, "mapcount", (uint64_t)(r->mapcount < 0 ? 0 : r->mapcount));
+		putc_(o, '\n');
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct ptv_rmap_mapping *m = &r->v[i];
+		if (o->json) {
+			puts_(o, i ? ",{\"pid\":" : "{\"pid\":");
+			put_u64(o, (uint64_t)m->pid);
+			key(o, "comm");
+			put_jstr(o, m->comm);
+			kv_hex(o, "mm", m->mm);
+			kv_hex(o, "vma_start", m->vma_start);
+			kv_hex(o, "vaddr", m->vaddr);
+			PUTLIT(o, ",\"level\":\"");
+			puts_(o, ptv_level_name(m->level));
+			putc_(o, '"');
+			kv_hex(o, "raw", m->raw);
+			PUTLIT(o, ",\"verified\":");
+			puts_(o, m->verified ? "true}" : "false}");
+		} else {
+			puts_(o, "  pid ");
+			put_u64(o, (uint64_t)m->pid);
+			putc_(o, ' ');
+			puts_(o, m->comm[0] ? m->comm : "-");
+			kv_hex(o, "vaddr", m->vaddr);
+			putc_(o, ' ');
+			puts_(o, ptv_level_name(m->level));
+			kv_hex(o, "raw", m->raw);
+			puts_(o, m->verified ? " verified\n" : " NOT MAPPED THERE\n");
+		}
+	}
+	if (o->json)
+		PUTLIT(o, "]}\n");
+}
+
+void ptv_out_mismatch(struct ptv_out *o, const char *kind, uint64_t pfn,
+		      int pid, uint64_t vaddr, const char *detail)
+{
+	if (o->json) {
+		jhead(o, "mismatch", -1);
+		PUTLIT(o, ",\"kind\":\"");
+		puts_(o, kind);
+		putc_(o, '"');
+		kv_u64(o, "pfn", pfn);
+		kv_u64(o, "pid", (uint64_t)pid);
+		kv_hex(o, "vaddr", vaddr);
+		key(o, "detail");
+		put_jstr(o, detail);
+		PUTLIT(o, "}\n");
+		return;
+	}
+	color_on(o, "31");
+	puts_(o, "mismatch ");
+	puts_(o, kind);
+	color_off(o);
+	kv_hex(o, "pfn", pfn);
+	kv_u64(o, "pid", (uint64_t)pid);
+	kv_hex(o, "vaddr", vaddr);
+	putc_(o, ' ');
+	puts_(o, detail);
+	putc_(o, '\n');
+}
+
+void ptv_out_check(struct ptv_out *o, uint64_t pages, uint64_t mappings,
+		   uint64_t mismatches)
+{
+	if (o->json)
+		jhead(o, "check", -1);
+	else
+		puts_(o, "check");
+	kv_u64(o, "pages", pages);
+	kv_u64(o, "mappings", mappings);
+	kv_u64(o, "mismatches", mismatches);
+	puts_(o, o->json ? "}\n" : "\n");
 }

@@ -60,6 +60,14 @@ void ptv_out_walk(struct ptv_out *o, int pid, uint64_t vaddr,
 		  const struct ptv_arch *arch, const struct ptv_walk_step *steps,
 		  unsigned n, const struct ptv_page *page);
 
+/* rmap, check: reverse-map answers and their back-checks. */
+struct ptv_rmap;
+void ptv_out_rmap(struct ptv_out *o, const struct ptv_rmap *r);
+void ptv_out_mismatch(struct ptv_out *o, const char *kind, uint64_t pfn,
+		      int pid, uint64_t vaddr, const char *detail);
+void ptv_out_check(struct ptv_out *o, uint64_t pages, uint64_t mappings,
+		   uint64_t mismatches);
+
 /* A page-table page: its non-empty entries. */
 void ptv_out_table(struct ptv_out *o, int pid, enum ptv_level level,
 		   uint64_t phys, uint64_t vaddr, const uint64_t *entries,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/addrset.h"
 #include "core/kernel.h"
 #include "core/task.h"
 #include "core/types.h"
@@ -59,43 +60,6 @@ static struct ptv_error *read_task(struct ptv_kernel *k, uint64_t addr,
 	return NULL;
 }
 
-/* A small set of addresses, to notice a task list that loops without
- * passing init_task again. */
-struct addr_set {
-	uint64_t *v;
-	size_t cap, n;
-};
-
-static int set_add(struct addr_set *s, uint64_t a)
-{
-	if (s->n * 2 >= s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		uint64_t *v = calloc(cap, sizeof(*v));
-		if (!v)
-			return -1;
-		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->v[i])
-				continue;
-			size_t j = (s->v[i] * 0x9e3779b97f4a7c15ULL >> 20) & (cap - 1);
-			while (v[j])
-				j = (j + 1) & (cap - 1);
-			v[j] = s->v[i];
-		}
-		free(s->v);
-		s->v = v;
-		s->cap = cap;
-	}
-	size_t j = (a * 0x9e3779b97f4a7c15ULL >> 20) & (s->cap - 1);
-	while (s->v[j]) {
-		if (s->v[j] == a)
-			return 1;
-		j = (j + 1) & (s->cap - 1);
-	}
-	s->v[j] = a;
-	s->n++;
-	return 0;
-}
-
 struct ptv_error *ptv_task_foreach(struct ptv_kernel *k,
 				   int (*fn)(void *arg,
 					     const struct ptv_task *t),
@@ -107,7 +71,7 @@ struct ptv_error *ptv_task_foreach(struct ptv_kernel *k,
 		err = ptv_kernel_offsetof(k, "task_struct", "tasks", &tasks_off);
 	if (err)
 		return err;
-	struct addr_set seen = { 0 };
+	struct ptv_addr_set seen = { 0 };
 	uint64_t cur = init_task;
 	for (unsigned n = 0;; n++) {
 		if (n >= MAX_TASKS) {
@@ -130,7 +94,7 @@ struct ptv_error *ptv_task_foreach(struct ptv_kernel *k,
 		cur = next - tasks_off;
 		if (cur == init_task)
 			break;
-		int r = set_add(&seen, cur);
+		int r = ptv_addr_set_add(&seen, cur);
 		if (r < 0) {
 			err = ptv_enomem;
 			break;
@@ -143,7 +107,7 @@ struct ptv_error *ptv_task_foreach(struct ptv_kernel *k,
 			break;
 		}
 	}
-	free(seen.v);
+	ptv_addr_set_deinit(&seen);
 	return err;
 }
 

@@ -1,0 +1,164 @@
+/* cmd-rmap.c: `ptview rmap PFN... --core FILE` and `ptview rmap --pid P
+ * --addr A --core FILE` — every mapping of a frame, from the kernel's
+ * reverse maps, each checked against the page tables. */
+#include <getopt.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/records.h"
+#include "core/error.h"
+#include "core/kernel.h"
+#include "core/rmap.h"
+#include "core/task.h"
+#include "core/walk.h"
+
+static const struct option longopts[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "addr", required_argument, NULL, 'a' },
+	{ "help", no_argument, NULL, 'h' },
+	PTV_CLI_CORE_LONGOPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static int no_pages(void *arg, const struct ptv_page *p, uint64_t n)
+{
+	(void)arg; (void)p; (void)n;
+	return 0;
+}
+
+/* The frame mapped at addr in pid's address space. */
+static struct ptv_error *pfn_at(struct ptv_kernel *k, int pid, uint64_t addr,
+				uint64_t *pfn_ret)
+{
+	struct ptv_task t;
+	struct ptv_mm mm;
+	struct ptv_error *err = ptv_task_find(k, pid, &t);
+	if (!err && !t.mm)
+		err = ptv_error_create(PTV_ERR_NO_SUCH_TASK,
+				       "pid %d has no address space", pid);
+	if (!err)
+		err = ptv_mm_read(k, t.mm, &mm);
+	if (err)
+		return err;
+	static const struct ptv_walk_ops ops = { .pages = no_pages };
+	struct ptv_walk w = {
+		.arch = k->arch, .params = &k->params,
+		.read_phys = ptv_kernel_read_phys, .read_arg = k, .ops = &ops,
+	};
+	struct ptv_walk_step steps[5];
+	unsigned n;
+	struct ptv_page page;
+	if ((err = ptv_walk_one(&w, mm.pgd_phys, addr, steps, &n, &page)))
+		return err;
+	if (page.state != PTV_STATE_PRESENT || !(page.has & PTV_HAS_PFN))
+		return ptv_error_create(PTV_ERR_OTHER,
+			"pid %d: 0x%llx is not mapped to a frame (%s)", pid,
+			(unsigned long long)addr, ptv_page_state_name(page.state));
+	*pfn_ret = page.pfn;
+	return NULL;
+}
+
+static int cmd_rmap(int argc, char **argv)
+{
+	const struct ptv_cmd_entry *self = &ptv_cmd_rmap_entry;
+	struct ptv_kernel_opts ko = { 0 };
+	bool json = false, have_addr = false;
+	unsigned long long pid = 0, addr = 0;
+	int c, status;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (ptv_cli_core_opt(c, optarg, &ko))
+			continue;
+		switch (c) {
+		case 'f':
+			if (!ptv_cli_parse_format(optarg, &json))
+				return ptv_cli_usage_error(self,
+					"--format takes text or json, not '%s'",
+					optarg);
+			break;
+		case 'p':
+			if (!ptv_cli_parse_u64(optarg, &pid) || !pid ||
+			    pid >= (1u << 30))
+				return ptv_cli_usage_error(self,
+					"'%s' is not a process ID", optarg);
+			break;
+		case 'a':
+			if (!ptv_cli_parse_u64(optarg, &addr))
+				return ptv_cli_usage_error(self,
+					"'%s' is not an address", optarg);
+			have_addr = true;
+			break;
+		case 'h':
+			printf("usage: ptview %s %s\n", self->name, self->usage);
+			return PTV_EXIT_OK;
+		case ':':
+			return ptv_cli_usage_error(self, "%s needs an argument",
+						   argv[optind - 1]);
+		default:
+			return ptv_cli_usage_error(self, "unknown option '%s'",
+						   argv[optind - 1]);
+		}
+	}
+	if (!ptv_cli_core_opts_ok(self, &ko, &status))
+		return status;
+	if (!!pid != have_addr)
+		return ptv_cli_usage_error(self, "--pid and --addr go together");
+	if (!pid && optind >= argc)
+		return ptv_cli_usage_error(self, "no PFN given");
+	if (!ko.core)
+		return ptv_cli_usage_error(self,
+			"--core FILE is needed: the reverse maps are read from a "
+			"memory image");
+	for (int i = optind; i < argc; i++) {
+		unsigned long long v;
+		if (!ptv_cli_parse_u64(argv[i], &v))
+			return ptv_cli_usage_error(self, "'%s' is not a PFN",
+						   argv[i]);
+	}
+	struct ptv_kernel *k;
+	struct ptv_error *err = ptv_kernel_open(&ko, &k);
+	if (err)
+		return ptv_cli_report(err);
+	struct ptv_rmap_ctx *rc;
+	if ((err = ptv_rmap_ctx_create(k, &rc))) {
+		ptv_kernel_destroy(k);
+		return ptv_cli_report(err);
+	}
+	static struct ptv_out out;
+	ptv_out_init(&out, STDOUT_FILENO, json, ptv_cli_use_color());
+	status = PTV_EXIT_OK;
+	for (int i = pid ? argc - 1 : optind; i < argc; i++) {
+		unsigned long long pfn = 0;
+		if (pid)
+			err = pfn_at(k, (int)pid, addr, (uint64_t *)&pfn);
+		else
+			ptv_cli_parse_u64(argv[i], &pfn);
+		struct ptv_rmap r;
+		if (!err)
+			err = ptv_rmap_pfn(rc, pfn, &r);
+		if (err) {
+			ptv_out_flush(&out);
+			status = ptv_cli_report(err);
+			err = NULL;
+			continue;
+		}
+		ptv_out_rmap(&out, &r);
+		ptv_rmap_deinit(&r);
+		if (pid)
+			break;
+	}
+	ptv_out_flush(&out);
+	ptv_rmap_ctx_destroy(rc);
+	ptv_kernel_destroy(k);
+	return status;
+}
+
+const struct ptv_cmd_entry ptv_cmd_rmap_entry = {
+	.name = "rmap",
+	.usage = "PFN... | --pid PID --addr ADDR  --core FILE [--btf FILE "
+		 "--system-map FILE | --vmlinux FILE] [--format=text|json]",
+	.summary = "every mapping of a frame, from the kernel's reverse maps",
+	.exec = cmd_rmap,
+};
