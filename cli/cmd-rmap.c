@@ -3,12 +3,16 @@
  * reverse maps, each checked against the page tables. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/records.h"
 #include "core/error.h"
+#include "core/frames.h"
 #include "core/kernel.h"
+#include "core/live-rmap.h"
 #include "core/rmap.h"
 #include "core/task.h"
 #include "core/walk.h"
@@ -60,6 +64,73 @@ static struct ptv_error *pfn_at(struct ptv_kernel *k, int pid, uint64_t addr,
 	return NULL;
 }
 
+/* Live: the pagemaps of every process, scanned once. */
+static int rmap_live(bool json, int pid, uint64_t addr, int argc, char **argv)
+{
+	struct ptv_live_rmap *lr;
+	struct ptv_frames *fr = NULL;
+	struct ptv_error *err = ptv_live_rmap_build(NULL, 0, &lr);
+	if (err)
+		return ptv_cli_report(err);
+	err = ptv_frames_create(&fr);
+	ptv_error_destroy(err);	/* kpagecount is the check, when readable */
+	static struct ptv_out out;
+	ptv_out_init(&out, STDOUT_FILENO, json, ptv_cli_use_color());
+	int status = PTV_EXIT_OK;
+	for (int i = pid ? argc - 1 : optind; i < argc; i++) {
+		unsigned long long pfn = 0;
+		if (pid) {
+			/* the frame at addr: the scan found it */
+			uint64_t f;
+			if (!ptv_live_rmap_at(lr, pid, addr, &f)) {
+				status = ptv_cli_report(ptv_error_create(PTV_ERR_OTHER,
+					"pid %d: 0x%llx maps no frame (or the "
+					"process could not be read)", pid,
+					(unsigned long long)addr));
+				break;
+			}
+			pfn = f;
+		} else {
+			ptv_cli_parse_u64(argv[i], &pfn);
+		}
+		const struct ptv_live_mapping *m;
+		size_t n;
+		ptv_live_rmap_lookup(lr, pfn, &m, &n);
+		struct ptv_rmap r;
+		memset(&r, 0, sizeof(r));
+		r.pfn = r.head_pfn = pfn;
+		r.via = PTV_RMAP_PAGEMAP;
+		r.mapcount = -1;
+		uint64_t flags, count;
+		if (fr && !(err = ptv_frames_get(fr, pfn, 1, &flags, &count)))
+			r.mapcount = (int)count;
+		ptv_error_destroy(err);
+		err = NULL;
+		r.v = calloc(n ? n : 1, sizeof(*r.v));
+		if (!r.v) {
+			status = ptv_cli_report(ptv_enomem);
+			break;
+		}
+		for (size_t j = 0; j < n; j++) {
+			struct ptv_rmap_mapping *x = &r.v[r.n++];
+			x->pid = m[j].pid;
+			snprintf(x->comm, sizeof(x->comm), "%s",
+				 ptv_live_rmap_comm(lr, m[j].pid));
+			x->vaddr = m[j].vaddr;
+			x->level = m[j].pmd ? PTV_LEVEL_PMD : PTV_LEVEL_PTE;
+			x->verified = true;
+		}
+		ptv_out_rmap(&out, &r);
+		free(r.v);
+		if (pid)
+			break;
+	}
+	ptv_out_flush(&out);
+	ptv_frames_destroy(fr);
+	ptv_live_rmap_destroy(lr);
+	return status;
+}
+
 static int cmd_rmap(int argc, char **argv)
 {
 	const struct ptv_cmd_entry *self = &ptv_cmd_rmap_entry;
@@ -108,9 +179,7 @@ static int cmd_rmap(int argc, char **argv)
 	if (!pid && optind >= argc)
 		return ptv_cli_usage_error(self, "no PFN given");
 	if (!ko.core)
-		return ptv_cli_usage_error(self,
-			"--core FILE is needed: the reverse maps are read from a "
-			"memory image");
+		return rmap_live(json, (int)pid, addr, argc, argv);
 	for (int i = optind; i < argc; i++) {
 		unsigned long long v;
 		if (!ptv_cli_parse_u64(argv[i], &v))
@@ -157,8 +226,8 @@ static int cmd_rmap(int argc, char **argv)
 
 const struct ptv_cmd_entry ptv_cmd_rmap_entry = {
 	.name = "rmap",
-	.usage = "PFN... | --pid PID --addr ADDR  --core FILE [--btf FILE "
-		 "--system-map FILE | --vmlinux FILE] [--format=text|json]",
+	.usage = "PFN... | --pid PID --addr ADDR  [--core FILE [--btf FILE "
+		 "--system-map FILE | --vmlinux FILE]] [--format=text|json]",
 	.summary = "every mapping of a frame, from the kernel's reverse maps",
 	.exec = cmd_rmap,
 };

@@ -619,10 +619,14 @@ void ptv_out_rmap(struct ptv_out *o, const struct ptv_rmap *r)
 		PUTLIT(o, ",\"via\":\"");
 		puts_(o, ptv_rmap_via_name(r->via));
 		putc_(o, '"');
-		kv_u64(o, "head_pfn", r->head_pfn);
-		kv_hex(o, "mapping", r->mapping);
-		kv_u64(o, "pgoff", r->pgoff);
-		kv_u64(o, "mapcount", (uint64_t)(r->mapcount < 0 ? 0 : r->mapcount));
+		bool live = r->via == PTV_RMAP_PAGEMAP;
+		if (!live) {
+			kv_u64(o, "head_pfn", r->head_pfn);
+			kv_hex(o, "mapping", r->mapping);
+			kv_u64(o, "pgoff", r->pgoff);
+		}
+		kv_u64(o, live ? "kpagecount" : "mapcount",
+		       (uint64_t)(r->mapcount < 0 ? 0 : r->mapcount));
 		if (r->large)
 			kv_u64(o, "entire_mapcount", (uint64_t)(r->entire_mapcount < 0 ?
 								0 : r->entire_mapcount));
@@ -632,9 +636,12 @@ void ptv_out_rmap(struct ptv_out *o, const struct ptv_rmap *r)
 		put_hex(o, r->pfn);
 		putc_(o, ' ');
 		puts_(o, ptv_rmap_via_name(r->via));
-		kv_hex(o, "mapping", r->mapping);
-		kv_u64(o, "pgoff", r->pgoff);
-		kv_u64(o, "mapcount", (uint64_t)(r->mapcount < 0 ? 0 : r->mapcount));
+		if (r->via != PTV_RMAP_PAGEMAP) {
+			kv_hex(o, "mapping", r->mapping);
+			kv_u64(o, "pgoff", r->pgoff);
+		}
+		kv_u64(o, r->via == PTV_RMAP_PAGEMAP ? "kpagecount" : "mapcount",
+		       (uint64_t)(r->mapcount < 0 ? 0 : r->mapcount));
 		putc_(o, '\n');
 	}
 	for (size_t i = 0; i < r->n; i++) {
@@ -644,13 +651,15 @@ void ptv_out_rmap(struct ptv_out *o, const struct ptv_rmap *r)
 			put_u64(o, (uint64_t)m->pid);
 			key(o, "comm");
 			put_jstr(o, m->comm);
-			kv_hex(o, "mm", m->mm);
+			if (m->mm)
+				kv_hex(o, "mm", m->mm);
 			kv_hex(o, "vma_start", m->vma_start);
 			kv_hex(o, "vaddr", m->vaddr);
 			PUTLIT(o, ",\"level\":\"");
 			puts_(o, ptv_level_name(m->level));
 			putc_(o, '"');
-			kv_hex(o, "raw", m->raw);
+			if (m->raw)
+				kv_hex(o, "raw", m->raw);
 			PUTLIT(o, ",\"verified\":");
 			puts_(o, m->verified ? "true}" : "false}");
 		} else {
@@ -661,7 +670,8 @@ void ptv_out_rmap(struct ptv_out *o, const struct ptv_rmap *r)
 			kv_hex(o, "vaddr", m->vaddr);
 			putc_(o, ' ');
 			puts_(o, ptv_level_name(m->level));
-			kv_hex(o, "raw", m->raw);
+			if (m->raw)
+				kv_hex(o, "raw", m->raw);
 			puts_(o, m->verified ? " verified\n" : " NOT MAPPED THERE\n");
 		}
 	}

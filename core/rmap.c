@@ -52,6 +52,7 @@ const char *ptv_rmap_via_name(enum ptv_rmap_via via)
 	case PTV_RMAP_FILE: return "i_mmap";
 	case PTV_RMAP_KSM: return "ksm";
 	case PTV_RMAP_MOVABLE: return "movable";
+	case PTV_RMAP_PAGEMAP: return "pagemap";
 	}
 	return "?";
 }

@@ -28,6 +28,7 @@ enum ptv_rmap_via {
 	PTV_RMAP_FILE,
 	PTV_RMAP_KSM,
 	PTV_RMAP_MOVABLE,	/* non-LRU movable pages: no user mappings */
+	PTV_RMAP_PAGEMAP,	/* live: found by scanning pagemaps */
 };
 
 struct ptv_rmap_mapping {
