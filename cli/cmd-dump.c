@@ -15,6 +15,7 @@
 #include "cli/records.h"
 #include "core/kernel.h"
 #include "core/error.h"
+#include "core/live-rmap.h"
 #include "core/live.h"
 #include "core/page.h"
 #include "core/summary.h"
@@ -45,6 +46,9 @@ static struct ptv_page pages[PTV_LIVE_CHUNK];
 
 /* Walk one VMA's pages in [lo, hi), printing runs or pages and adding them
  * to sum. */
+/* --rmap: the live reverse map, built once for all processes. */
+static struct ptv_live_rmap *lr;
+
 static struct ptv_error *dump_vma(struct ptv_live *l, const struct ptv_vma *vma,
 				  uint64_t lo, uint64_t hi,
 				  const struct dump_opts *opts,
@@ -73,7 +77,16 @@ static struct ptv_error *dump_vma(struct ptv_live *l, const struct ptv_vma *vma,
 				return err;
 			for (size_t i = 0; i < n; i++) {
 				ptv_summary_add_page(sum, vma, &pages[i]);
-				if (opts->mode == MODE_PAGES)
+				if (opts->rmap && lr &&
+				    pages[i].state == PTV_STATE_PRESENT &&
+				    (pages[i].has & PTV_HAS_PFN)) {
+					const struct ptv_live_mapping *m;
+					size_t nm;
+					ptv_live_rmap_lookup(lr, pages[i].pfn,
+							     &m, &nm);
+					ptv_out_page_mappers(out, pid, &pages[i],
+							     m, nm);
+				} else if (opts->mode == MODE_PAGES)
 					ptv_out_page(out, pid, &pages[i]);
 				else
 					ptv_run_add(&run, out, pid, &pages[i], 1);
@@ -207,6 +220,7 @@ static const struct option longopts[] = {
 	{ "all", no_argument, NULL, 'a' },
 	{ "tables", no_argument, NULL, 't' },
 	{ "pagemap", no_argument, NULL, 'P' },
+	{ "rmap", no_argument, NULL, 'R' },
 	{ "help", no_argument, NULL, 'h' },
 	PTV_CLI_CORE_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
@@ -231,6 +245,10 @@ static int cmd_dump(int argc, char **argv)
 			break;
 		case 'P':
 			force_pagemap = true;
+			break;
+		case 'R':
+			opts.rmap = true;
+			opts.mode = MODE_PAGES;
 			break;
 		case 'f':
 			if (!ptv_cli_parse_format(optarg, &json))
@@ -271,7 +289,11 @@ static int cmd_dump(int argc, char **argv)
 	/* A live system whose /proc/kcore is readable (root, no lockdown):
 	 * read the real page tables through it, with the running kernel's
 	 * BTF and kallsyms, unless --pagemap asks for pagemap. */
-	if (!ko.core && !force_pagemap && !opts.all && live_kcore(&ko))
+	if (opts.rmap && ko.core)
+		return ptv_cli_usage_error(self, "--rmap is for live processes; "
+			"with --core use ptview rmap or ptview check");
+	if (!ko.core && !force_pagemap && !opts.all && !opts.rmap &&
+	    live_kcore(&ko))
 		use_kcore = true;
 	if (opts.tables && !ko.core)
 		return ptv_cli_usage_error(self,
@@ -320,6 +342,13 @@ static int cmd_dump(int argc, char **argv)
 		return status;
 	}
 
+	if (opts.rmap) {
+		struct ptv_error *err = ptv_live_rmap_build(NULL, 0, &lr);
+		if (err) {
+			free(pids);
+			return ptv_cli_report(err);
+		}
+	}
 	static struct ptv_out out;
 	ptv_out_init(&out, STDOUT_FILENO, json, ptv_cli_use_color());
 	struct dump_notes notes = { 0 };
@@ -342,6 +371,8 @@ static int cmd_dump(int argc, char **argv)
 	}
 	ptv_out_flush(&out);
 	free(pids);
+	ptv_live_rmap_destroy(lr);
+	lr = NULL;
 	if (notes.pfns_hidden)
 		ptv_cli_warn("the kernel hides PFNs and swap entries from "
 			     "processes without CAP_SYS_ADMIN: run as root to "

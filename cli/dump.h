@@ -16,6 +16,7 @@ struct dump_opts {
 	uint64_t lo, hi;	/* --range, half-open; 0, UINT64_MAX if none */
 	bool all;
 	bool tables;		/* --tables: table records too */
+	bool rmap;		/* --rmap: each page's other mappers (live) */
 };
 
 /* `ptview dump --core`: the processes pids[0..npids) (all with an mm when

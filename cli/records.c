@@ -8,6 +8,7 @@
 
 #include "cli/records.h"
 #include "core/kpageflags.h"
+#include "core/live-rmap.h"
 #include "core/page.h"
 #include "core/rmap.h"
 #include "core/summary.h"
@@ -405,8 +406,45 @@ static void page_body(struct ptv_out *o, const struct ptv_page *p)
 	}
 }
 
+static void page_like_m(struct ptv_out *o, const char *type, int pid,
+			const struct ptv_page *p, uint64_t npages,
+			const struct ptv_live_mapping *m, size_t nm);
+
 static void page_like(struct ptv_out *o, const char *type, int pid,
 		      const struct ptv_page *p, uint64_t npages)
+{
+	page_like_m(o, type, pid, p, npages, NULL, 0);
+}
+
+/* The other mappings of a page, from a live reverse map. */
+static void mappers(struct ptv_out *o, int pid, const struct ptv_page *p,
+		    const struct ptv_live_mapping *m, size_t nm)
+{
+	bool first = true;
+	puts_(o, o->json ? ",\"mappers\":[" : " mappers");
+	for (size_t i = 0; i < nm; i++) {
+		if (m[i].pid == pid && m[i].vaddr == p->vaddr)
+			continue;
+		if (o->json) {
+			puts_(o, first ? "{\"pid\":" : ",{\"pid\":");
+			put_u64(o, (uint64_t)m[i].pid);
+			kv_hex(o, "vaddr", m[i].vaddr);
+			putc_(o, '}');
+		} else {
+			putc_(o, ' ');
+			put_u64(o, (uint64_t)m[i].pid);
+			putc_(o, '@');
+			put_hex(o, m[i].vaddr);
+		}
+		first = false;
+	}
+	if (o->json)
+		putc_(o, ']');
+}
+
+static void page_like_m(struct ptv_out *o, const char *type, int pid,
+			const struct ptv_page *p, uint64_t npages,
+			const struct ptv_live_mapping *m, size_t nm)
 {
 	const char *state = ptv_page_state_name(p->state);
 	if (o->json) {
@@ -421,6 +459,8 @@ static void page_like(struct ptv_out *o, const char *type, int pid,
 		if (npages > 1 && (p->has & PTV_HAS_PFN) &&
 		    (p->pfn_same || ptv_page_is(p, PTV_B_ZERO_PAGE)))
 			kv_u64(o, "pfn_step", 0);
+		if (m)
+			mappers(o, pid, p, m, nm);
 		puts_(o, "}\n");
 		return;
 	}
@@ -436,12 +476,20 @@ static void page_like(struct ptv_out *o, const char *type, int pid,
 	puts_(o, state);
 	color_off(o);
 	page_body(o, p);
+	if (m)
+		mappers(o, pid, p, m, nm);
 	putc_(o, '\n');
 }
 
 void ptv_out_page(struct ptv_out *o, int pid, const struct ptv_page *p)
 {
 	page_like(o, "page", pid, p, 0);
+}
+
+void ptv_out_page_mappers(struct ptv_out *o, int pid, const struct ptv_page *p,
+			  const struct ptv_live_mapping *m, size_t nm)
+{
+	page_like_m(o, "page", pid, p, 0, m, nm);
 }
 
 void ptv_out_run(struct ptv_out *o, int pid, const struct ptv_page *first,

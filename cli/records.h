@@ -47,6 +47,10 @@ struct ptv_task_rec {
 void ptv_out_task(struct ptv_out *o, const struct ptv_task_rec *t);
 void ptv_out_vma(struct ptv_out *o, int pid, const struct ptv_vma *vma);
 void ptv_out_page(struct ptv_out *o, int pid, const struct ptv_page *p);
+/* A page record with "mappers": its other mappings m[0..nm) (live rmap). */
+struct ptv_live_mapping;
+void ptv_out_page_mappers(struct ptv_out *o, int pid, const struct ptv_page *p,
+			  const struct ptv_live_mapping *m, size_t nm);
 void ptv_out_run(struct ptv_out *o, int pid, const struct ptv_page *first,
 		 uint64_t npages);
 /* vma_start is ignored for scope "task". */

@@ -38,6 +38,12 @@ test_expect_success 'rmap --pid --addr finds the frame there' '
 	"$PTVIEW" rmap --pid $P --addr $(region_start memfd) --format=json >r.json &&
 	json_all r.json "[.mappings[] | select(.pid == $P)] | length >= 1"
 '
+test_expect_success 'dump --rmap: each page lists its other mappers' '
+	start=$(region_start cow) &&
+	"$PTVIEW" dump --rmap --format=json --range "$(printf %x $((start + 8 * 4096)))-$(printf %x $((start + 9 * 4096)))" $C >d.json &&
+	json_all d.json ".type != \"page\" or .mappers == [{\"pid\": $P, \"vaddr\": \"$(printf 0x%x $((start + 8 * 4096)))\"}]" &&
+	json_any d.json ".type == \"page\""
+'
 test_expect_success 'without root: exit 4, the reason said' '
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$PTVIEW" rmap 1 2>err; test $? = 4 &&
 	grep -q "needs root" err
