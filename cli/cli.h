@@ -63,6 +63,20 @@ enum {
 	{ "vmlinux", required_argument, NULL, PTV_OPT_VMLINUX }, \
 	{ "btf", required_argument, NULL, PTV_OPT_BTF }, \
 	{ "system-map", required_argument, NULL, PTV_OPT_SYSTEM_MAP }
+/* The options every command shares, handled in one place: --format, --help,
+ * the source options and getopt's complaints.  Returns PTV_OPT_MINE when c
+ * is the command's own to handle, PTV_OPT_DONE when it was handled, and
+ * PTV_OPT_EXIT when the command must return *status_ret now. */
+enum { PTV_OPT_MINE, PTV_OPT_DONE, PTV_OPT_EXIT };
+int ptv_cli_common_opt(const struct ptv_cmd_entry *cmd, int c, char **argv,
+		       bool *json, struct ptv_kernel_opts *ko,
+		       int *status_ret);
+/* The option table entries of ptv_cli_common_opt(). */
+#define PTV_CLI_COMMON_LONGOPTS \
+	{ "format", required_argument, NULL, 'f' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	PTV_CLI_CORE_LONGOPTS
+
 /* True when c was one of them (and it is now in o). */
 bool ptv_cli_core_opt(int c, const char *arg, struct ptv_kernel_opts *o);
 /* A usage error unless the type/symbol options come with --core. */

@@ -157,32 +157,8 @@ static struct ptv_error *check_task(struct checker *c,
 	return err ? ptv_error_prefix(err, "pid %d", t->pid) : NULL;
 }
 
-struct task_list {
-	struct ptv_task *v;
-	size_t n, cap;
-};
-
-static int collect(void *arg, const struct ptv_task *t)
-{
-	struct task_list *l = arg;
-	if (!t->mm)
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct ptv_task *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return 1;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = *t;
-	return 0;
-}
-
 static const struct option longopts[] = {
-	{ "format", required_argument, NULL, 'f' },
-	{ "help", no_argument, NULL, 'h' },
-	PTV_CLI_CORE_LONGOPTS,
+	PTV_CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -194,25 +170,13 @@ static int cmd_check(int argc, char **argv)
 	int c, status;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (ptv_cli_core_opt(c, optarg, &ko))
+		int r = ptv_cli_common_opt(self, c, argv, &json, &ko, &status);
+		if (r == PTV_OPT_EXIT)
+			return status;
+		if (r == PTV_OPT_DONE)
 			continue;
-		switch (c) {
-		case 'f':
-			if (!ptv_cli_parse_format(optarg, &json))
-				return ptv_cli_usage_error(self,
-					"--format takes text or json, not '%s'",
-					optarg);
-			break;
-		case 'h':
-			printf("usage: ptview %s %s\n", self->name, self->usage);
-			return PTV_EXIT_OK;
-		case ':':
-			return ptv_cli_usage_error(self, "%s needs an argument",
-						   argv[optind - 1]);
-		default:
-			return ptv_cli_usage_error(self, "unknown option '%s'",
-						   argv[optind - 1]);
-		}
+		return ptv_cli_usage_error(self, "unknown option '%s'",
+					   argv[optind - 1]);
 	}
 	if (!ptv_cli_core_opts_ok(self, &ko, &status))
 		return status;
@@ -234,22 +198,23 @@ static int cmd_check(int argc, char **argv)
 	ptv_out_init(&out, STDOUT_FILENO, json, ptv_cli_use_color());
 	struct checker ck = { .k = k, .out = &out };
 	ptv_kpage_info_init(k, &ck.pi);
-	struct task_list tl = { 0 };
+	struct ptv_task *tasks = NULL;
+	size_t ntasks = 0;
 	if (!(err = ptv_rmap_ctx_create(k, &ck.rc)))
-		err = ptv_task_foreach(k, collect, &tl);
+		err = ptv_task_list(k, &tasks, &ntasks);
 	status = PTV_EXIT_OK;
-	for (size_t i = 0; !err && i < tl.n && !out.write_failed; i++) {
+	for (size_t i = 0; !err && i < ntasks && !out.write_failed; i++) {
 		bool want = optind == argc;
 		for (int j = optind; j < argc && !want; j++)
-			want = atoi(argv[j]) == tl.v[i].pid;
+			want = atoi(argv[j]) == tasks[i].pid;
 		if (want)
-			err = check_task(&ck, &tl.v[i]);
+			err = check_task(&ck, &tasks[i]);
 	}
 	for (int j = optind; !err && j < argc; j++) {
 		size_t i = 0;
-		while (i < tl.n && tl.v[i].pid != atoi(argv[j]))
+		while (i < ntasks && tasks[i].pid != atoi(argv[j]))
 			i++;
-		if (i == tl.n) {
+		if (i == ntasks) {
 			ptv_out_flush(&out);
 			status = ptv_cli_report(ptv_error_create(PTV_ERR_NO_SUCH_TASK,
 				"%s: no process with pid %s and an address space",
@@ -259,7 +224,7 @@ static int cmd_check(int argc, char **argv)
 	if (!err)
 		ptv_out_check(&out, ck.pages, ck.mappings, ck.mismatches);
 	ptv_out_flush(&out);
-	free(tl.v);
+	free(tasks);
 	ptv_addr_set_deinit(&ck.seen);
 	ptv_rmap_ctx_destroy(ck.rc);
 	ptv_kernel_destroy(k);

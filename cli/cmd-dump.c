@@ -213,7 +213,6 @@ static bool live_kcore(struct ptv_kernel_opts *ko)
 }
 
 static const struct option longopts[] = {
-	{ "format", required_argument, NULL, 'f' },
 	{ "pages", no_argument, NULL, 'p' },
 	{ "summary", no_argument, NULL, 's' },
 	{ "range", required_argument, NULL, 'r' },
@@ -221,8 +220,7 @@ static const struct option longopts[] = {
 	{ "tables", no_argument, NULL, 't' },
 	{ "pagemap", no_argument, NULL, 'P' },
 	{ "rmap", no_argument, NULL, 'R' },
-	{ "help", no_argument, NULL, 'h' },
-	PTV_CLI_CORE_LONGOPTS,
+	PTV_CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -237,7 +235,10 @@ static int cmd_dump(int argc, char **argv)
 	bool use_kcore = false;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (ptv_cli_core_opt(c, optarg, &ko))
+		int r = ptv_cli_common_opt(self, c, argv, &json, &ko, &status);
+		if (r == PTV_OPT_EXIT)
+			return status;
+		if (r == PTV_OPT_DONE)
 			continue;
 		switch (c) {
 		case 't':
@@ -249,12 +250,6 @@ static int cmd_dump(int argc, char **argv)
 		case 'R':
 			opts.rmap = true;
 			opts.mode = MODE_PAGES;
-			break;
-		case 'f':
-			if (!ptv_cli_parse_format(optarg, &json))
-				return ptv_cli_usage_error(self,
-					"--format takes text or json, not '%s'",
-					optarg);
 			break;
 		case 'p':
 			opts.mode = MODE_PAGES;
@@ -271,12 +266,6 @@ static int cmd_dump(int argc, char **argv)
 		case 'a':
 			opts.all = true;
 			break;
-		case 'h':
-			printf("usage: ptview %s %s\n", self->name, self->usage);
-			return PTV_EXIT_OK;
-		case ':':
-			return ptv_cli_usage_error(self, "%s needs an argument",
-						   argv[optind - 1]);
 		default:
 			return ptv_cli_usage_error(self, "unknown option '%s'",
 						   argv[optind - 1]);

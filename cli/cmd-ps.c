@@ -52,10 +52,8 @@ static int ps_one(void *arg, const struct ptv_task *t)
 }
 
 static const struct option longopts[] = {
-	{ "format", required_argument, NULL, 'f' },
 	{ "kernel-threads", no_argument, NULL, 'k' },
-	{ "help", no_argument, NULL, 'h' },
-	PTV_CLI_CORE_LONGOPTS,
+	PTV_CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -67,24 +65,15 @@ static int cmd_ps(int argc, char **argv)
 	int c, status;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (ptv_cli_core_opt(c, optarg, &ko))
+		int r = ptv_cli_common_opt(self, c, argv, &json, &ko, &status);
+		if (r == PTV_OPT_EXIT)
+			return status;
+		if (r == PTV_OPT_DONE)
 			continue;
 		switch (c) {
-		case 'f':
-			if (!ptv_cli_parse_format(optarg, &json))
-				return ptv_cli_usage_error(self,
-					"--format takes text or json, not '%s'",
-					optarg);
-			break;
 		case 'k':
 			all = true;
 			break;
-		case 'h':
-			printf("usage: ptview %s %s\n", self->name, self->usage);
-			return PTV_EXIT_OK;
-		case ':':
-			return ptv_cli_usage_error(self, "%s needs an argument",
-						   argv[optind - 1]);
 		default:
 			return ptv_cli_usage_error(self, "unknown option '%s'",
 						   argv[optind - 1]);

@@ -18,43 +18,22 @@
 #include "core/walk.h"
 
 static const struct option longopts[] = {
-	{ "format", required_argument, NULL, 'f' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "addr", required_argument, NULL, 'a' },
-	{ "help", no_argument, NULL, 'h' },
-	PTV_CLI_CORE_LONGOPTS,
+	PTV_CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
-
-static int no_pages(void *arg, const struct ptv_page *p, uint64_t n)
-{
-	(void)arg; (void)p; (void)n;
-	return 0;
-}
 
 /* The frame mapped at addr in pid's address space. */
 static struct ptv_error *pfn_at(struct ptv_kernel *k, int pid, uint64_t addr,
 				uint64_t *pfn_ret)
 {
 	struct ptv_task t;
-	struct ptv_mm mm;
-	struct ptv_error *err = ptv_task_find(k, pid, &t);
-	if (!err && !t.mm)
-		err = ptv_error_create(PTV_ERR_NO_SUCH_TASK,
-				       "pid %d has no address space", pid);
-	if (!err)
-		err = ptv_mm_read(k, t.mm, &mm);
-	if (err)
-		return err;
-	static const struct ptv_walk_ops ops = { .pages = no_pages };
-	struct ptv_walk w = {
-		.arch = k->arch, .params = &k->params,
-		.read_phys = ptv_kernel_read_phys, .read_arg = k, .ops = &ops,
-	};
 	struct ptv_walk_step steps[5];
 	unsigned n;
 	struct ptv_page page;
-	if ((err = ptv_walk_one(&w, mm.pgd_phys, addr, steps, &n, &page)))
+	struct ptv_error *err = ptv_task_walk(k, pid, addr, &t, steps, &n, &page);
+	if (err)
 		return err;
 	if (page.state != PTV_STATE_PRESENT || !(page.has & PTV_HAS_PFN))
 		return ptv_error_create(PTV_ERR_OTHER,
@@ -140,15 +119,12 @@ static int cmd_rmap(int argc, char **argv)
 	int c, status;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (ptv_cli_core_opt(c, optarg, &ko))
+		int r = ptv_cli_common_opt(self, c, argv, &json, &ko, &status);
+		if (r == PTV_OPT_EXIT)
+			return status;
+		if (r == PTV_OPT_DONE)
 			continue;
 		switch (c) {
-		case 'f':
-			if (!ptv_cli_parse_format(optarg, &json))
-				return ptv_cli_usage_error(self,
-					"--format takes text or json, not '%s'",
-					optarg);
-			break;
 		case 'p':
 			if (!ptv_cli_parse_u64(optarg, &pid) || !pid ||
 			    pid >= (1u << 30))
@@ -161,12 +137,6 @@ static int cmd_rmap(int argc, char **argv)
 					"'%s' is not an address", optarg);
 			have_addr = true;
 			break;
-		case 'h':
-			printf("usage: ptview %s %s\n", self->name, self->usage);
-			return PTV_EXIT_OK;
-		case ':':
-			return ptv_cli_usage_error(self, "%s needs an argument",
-						   argv[optind - 1]);
 		default:
 			return ptv_cli_usage_error(self, "unknown option '%s'",
 						   argv[optind - 1]);

@@ -13,17 +13,9 @@
 #include "core/walk.h"
 
 static const struct option longopts[] = {
-	{ "format", required_argument, NULL, 'f' },
-	{ "help", no_argument, NULL, 'h' },
-	PTV_CLI_CORE_LONGOPTS,
+	PTV_CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
-
-static int no_pages(void *arg, const struct ptv_page *p, uint64_t n)
-{
-	(void)arg; (void)p; (void)n;
-	return 0;
-}
 
 static int cmd_vtop(int argc, char **argv)
 {
@@ -33,25 +25,13 @@ static int cmd_vtop(int argc, char **argv)
 	int c, status;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (ptv_cli_core_opt(c, optarg, &ko))
+		int r = ptv_cli_common_opt(self, c, argv, &json, &ko, &status);
+		if (r == PTV_OPT_EXIT)
+			return status;
+		if (r == PTV_OPT_DONE)
 			continue;
-		switch (c) {
-		case 'f':
-			if (!ptv_cli_parse_format(optarg, &json))
-				return ptv_cli_usage_error(self,
-					"--format takes text or json, not '%s'",
-					optarg);
-			break;
-		case 'h':
-			printf("usage: ptview %s %s\n", self->name, self->usage);
-			return PTV_EXIT_OK;
-		case ':':
-			return ptv_cli_usage_error(self, "%s needs an argument",
-						   argv[optind - 1]);
-		default:
-			return ptv_cli_usage_error(self, "unknown option '%s'",
-						   argv[optind - 1]);
-		}
+		return ptv_cli_usage_error(self, "unknown option '%s'",
+					   argv[optind - 1]);
 	}
 	if (!ptv_cli_core_opts_ok(self, &ko, &status))
 		return status;
@@ -69,24 +49,10 @@ static int cmd_vtop(int argc, char **argv)
 	if (err)
 		return ptv_cli_report(err);
 	struct ptv_task t;
-	struct ptv_mm mm;
-	if ((err = ptv_task_find(k, (int)pid, &t)) ||
-	    (!t.mm && (err = ptv_error_create(PTV_ERR_NO_SUCH_TASK,
-			"pid %d is a kernel thread: no user page tables",
-			t.pid))) ||
-	    (err = ptv_mm_read(k, t.mm, &mm))) {
-		ptv_kernel_destroy(k);
-		return ptv_cli_report(err);
-	}
-	static const struct ptv_walk_ops ops = { .pages = no_pages };
-	struct ptv_walk w = {
-		.arch = k->arch, .params = &k->params,
-		.read_phys = ptv_kernel_read_phys, .read_arg = k, .ops = &ops,
-	};
 	struct ptv_walk_step steps[5];
 	unsigned n;
 	struct ptv_page page;
-	err = ptv_walk_one(&w, mm.pgd_phys, addr, steps, &n, &page);
+	err = ptv_task_walk(k, (int)pid, addr, &t, steps, &n, &page);
 	if (!err) {
 		static struct ptv_out out;
 		ptv_out_init(&out, STDOUT_FILENO, json, ptv_cli_use_color());

@@ -189,28 +189,6 @@ static struct ptv_error *dump_task(struct core_dump *d,
 	return err;
 }
 
-struct collect {
-	struct ptv_task *v;
-	size_t n, cap;
-};
-
-static int collect_fn(void *arg, const struct ptv_task *t)
-{
-	struct collect *c = arg;
-	if (!t->mm)
-		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct ptv_task *v = realloc(c->v, cap * sizeof(*v));
-		if (!v)
-			return 1;
-		c->v = v;
-		c->cap = cap;
-	}
-	c->v[c->n++] = *t;
-	return 0;
-}
-
 int ptv_dump_core(const struct ptv_kernel_opts *ko,
 		  const struct dump_opts *opts, const int *pids, size_t npids,
 		  struct ptv_out *out)
@@ -221,16 +199,17 @@ int ptv_dump_core(const struct ptv_kernel_opts *ko,
 		return ptv_cli_report(err);
 	struct core_dump d = { .k = k, .opts = opts, .out = out };
 	ptv_kpage_info_init(k, &d.pinfo);
-	struct collect c = { 0 };
-	err = ptv_task_foreach(k, collect_fn, &c);
+	struct ptv_task *tasks = NULL;
+	size_t ntasks = 0;
+	err = ptv_task_list(k, &tasks, &ntasks);
 	int status = PTV_EXIT_OK;
 	if (err) {
 		ptv_out_flush(out);
 		status = ptv_cli_report(err);
 	}
 	if (opts->all) {
-		for (size_t i = 0; i < c.n && !out->write_failed; i++) {
-			if ((err = dump_task(&d, &c.v[i]))) {
+		for (size_t i = 0; i < ntasks && !out->write_failed; i++) {
+			if ((err = dump_task(&d, &tasks[i]))) {
 				ptv_out_flush(out);
 				status = ptv_cli_report(err);
 			}
@@ -238,22 +217,22 @@ int ptv_dump_core(const struct ptv_kernel_opts *ko,
 	}
 	for (size_t j = 0; j < npids && !out->write_failed; j++) {
 		size_t i = 0;
-		while (i < c.n && c.v[i].pid != pids[j])
+		while (i < ntasks && tasks[i].pid != pids[j])
 			i++;
-		if (i == c.n) {
+		if (i == ntasks) {
 			ptv_out_flush(out);
 			status = ptv_cli_report(ptv_error_create(PTV_ERR_NO_SUCH_TASK,
 				"%s: no process with pid %d and an address "
 				"space in the dump", ko->core, pids[j]));
 			continue;
 		}
-		if ((err = dump_task(&d, &c.v[i]))) {
+		if ((err = dump_task(&d, &tasks[i]))) {
 			ptv_out_flush(out);
 			status = ptv_cli_report(err);
 		}
 	}
 	ptv_out_flush(out);
-	free(c.v);
+	free(tasks);
 	ptv_kernel_destroy(k);
 	if (out->write_failed && status == PTV_EXIT_OK)
 		status = PTV_EXIT_ERROR;

@@ -1,5 +1,6 @@
 /* ptview: the command table and the shared command-line plumbing. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,35 @@ bool ptv_cli_core_opt(int c, const char *arg, struct ptv_kernel_opts *o)
 	case PTV_OPT_SYSTEM_MAP: o->system_map = arg; return true;
 	}
 	return false;
+}
+
+int ptv_cli_common_opt(const struct ptv_cmd_entry *cmd, int c, char **argv,
+		       bool *json, struct ptv_kernel_opts *ko,
+		       int *status_ret)
+{
+	if (ko && ptv_cli_core_opt(c, optarg, ko))
+		return PTV_OPT_DONE;
+	switch (c) {
+	case 'f':
+		if (ptv_cli_parse_format(optarg, json))
+			return PTV_OPT_DONE;
+		*status_ret = ptv_cli_usage_error(cmd,
+			"--format takes text or json, not '%s'", optarg);
+		return PTV_OPT_EXIT;
+	case 'h':
+		printf("usage: ptview %s %s\n", cmd->name, cmd->usage);
+		*status_ret = PTV_EXIT_OK;
+		return PTV_OPT_EXIT;
+	case ':':
+		*status_ret = ptv_cli_usage_error(cmd, "%s needs an argument",
+						  argv[optind - 1]);
+		return PTV_OPT_EXIT;
+	case '?':
+		*status_ret = ptv_cli_usage_error(cmd, "unknown option '%s'",
+						  argv[optind - 1]);
+		return PTV_OPT_EXIT;
+	}
+	return PTV_OPT_MINE;
 }
 
 bool ptv_cli_core_opts_ok(const struct ptv_cmd_entry *cmd,

@@ -263,10 +263,15 @@ void ptv_kernel_destroy(struct ptv_kernel *k)
 	free(k);
 }
 
-static int tlb_pages(void *arg, const struct ptv_page *p, uint64_t n)
+struct ptv_error *ptv_kernel_walk(struct ptv_kernel *k, uint64_t top_phys,
+				  uint64_t vaddr, struct ptv_walk_step *steps,
+				  unsigned *n_ret, struct ptv_page *page_ret)
 {
-	(void)arg; (void)p; (void)n;
-	return 0;
+	struct ptv_walk w = {
+		.arch = k->arch, .params = &k->params,
+		.read_phys = ptv_kernel_read_phys, .read_arg = k,
+	};
+	return ptv_walk_one(&w, top_phys, vaddr, steps, n_ret, page_ret);
 }
 
 struct ptv_error *ptv_kernel_vtop(struct ptv_kernel *k, uint64_t vaddr,
@@ -278,16 +283,11 @@ struct ptv_error *ptv_kernel_vtop(struct ptv_kernel *k, uint64_t vaddr,
 		*phys_ret = k->tlb_phys + (vaddr - k->tlb_vaddr);
 		return NULL;
 	}
-	static const struct ptv_walk_ops ops = { .pages = tlb_pages };
-	struct ptv_walk w = {
-		.arch = k->arch, .params = &k->params,
-		.read_phys = ptv_kernel_read_phys, .read_arg = k, .ops = &ops,
-	};
 	struct ptv_walk_step steps[5];
 	unsigned n;
 	struct ptv_page page;
-	struct ptv_error *err = ptv_walk_one(&w, k->top_phys, vaddr, steps, &n,
-					     &page);
+	struct ptv_error *err = ptv_kernel_walk(k, k->top_phys, vaddr, steps,
+						&n, &page);
 	if (err)
 		return err;
 	if (page.state == PTV_STATE_EXCLUDED)

@@ -74,6 +74,14 @@ struct ptv_error *ptv_kernel_read_uint(struct ptv_kernel *k, uint64_t vaddr,
 struct ptv_error *ptv_kernel_read_string(struct ptv_kernel *k, uint64_t vaddr,
 					 char *buf, size_t max);
 
+/* The walk for one address under the top-level table top_phys (an mm's
+ * pgd, or the kernel's own): see ptv_walk_one(). */
+struct ptv_walk_step;
+struct ptv_page;
+struct ptv_error *ptv_kernel_walk(struct ptv_kernel *k, uint64_t top_phys,
+				  uint64_t vaddr, struct ptv_walk_step *steps,
+				  unsigned *n_ret, struct ptv_page *page_ret);
+
 /* Physical reads, for page tables: the image's, with the kernel's errors. */
 struct ptv_error *ptv_kernel_read_phys(void *k, uint64_t phys, void *buf,
 				       size_t len);

@@ -184,26 +184,15 @@ struct ptv_error *ptv_rmap_mm_pgd(struct ptv_rmap_ctx *c, uint64_t mm,
 	return ptv_not_found;
 }
 
-static int no_pages(void *arg, const struct ptv_page *p, uint64_t n)
-{
-	(void)arg; (void)p; (void)n;
-	return 0;
-}
-
 /* Walk mm's tables to vaddr and see whether they map pfn there. */
 static void verify(struct ptv_rmap_ctx *c, uint64_t pgd_phys,
 		   struct ptv_rmap_mapping *m, uint64_t pfn)
 {
-	static const struct ptv_walk_ops ops = { .pages = no_pages };
-	struct ptv_walk w = {
-		.arch = c->k->arch, .params = &c->k->params,
-		.read_phys = ptv_kernel_read_phys, .read_arg = c->k, .ops = &ops,
-	};
 	struct ptv_walk_step steps[5];
 	unsigned n;
 	struct ptv_page page;
-	struct ptv_error *err = ptv_walk_one(&w, pgd_phys, m->vaddr, steps, &n,
-					     &page);
+	struct ptv_error *err = ptv_kernel_walk(c->k, pgd_phys, m->vaddr, steps,
+						&n, &page);
 	if (err) {
 		ptv_error_destroy(err);
 		m->state = PTV_STATE_UNREADABLE;

@@ -143,6 +143,68 @@ struct ptv_error *ptv_task_find(struct ptv_kernel *k, int pid,
 	return NULL;
 }
 
+struct task_list {
+	struct ptv_task *v;
+	size_t n, cap;
+	int oom;
+};
+
+static int list_fn(void *arg, const struct ptv_task *t)
+{
+	struct task_list *l = arg;
+	if (!t->mm)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct ptv_task *v = realloc(l->v, cap * sizeof(*v));
+		if (!v) {
+			l->oom = 1;
+			return 1;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *t;
+	return 0;
+}
+
+struct ptv_error *ptv_task_list(struct ptv_kernel *k,
+				struct ptv_task **tasks_ret, size_t *n_ret)
+{
+	struct task_list l = { 0 };
+	struct ptv_error *err = ptv_task_foreach(k, list_fn, &l);
+	if (!err && l.oom)
+		err = ptv_enomem;
+	if (err) {
+		free(l.v);
+		return err;
+	}
+	*tasks_ret = l.v;
+	*n_ret = l.n;
+	return NULL;
+}
+
+struct ptv_error *ptv_task_walk(struct ptv_kernel *k, int pid, uint64_t vaddr,
+				struct ptv_task *task_ret,
+				struct ptv_walk_step *steps, unsigned *n_ret,
+				struct ptv_page *page_ret)
+{
+	struct ptv_task t;
+	struct ptv_mm mm;
+	struct ptv_error *err = ptv_task_find(k, pid, &t);
+	if (!err && !t.mm)
+		err = ptv_error_create(PTV_ERR_NO_SUCH_TASK,
+			"pid %d is a kernel thread: no user page tables", pid);
+	if (!err)
+		err = ptv_mm_read(k, t.mm, &mm);
+	if (!err)
+		err = ptv_kernel_walk(k, mm.pgd_phys, vaddr, steps, n_ret,
+				      page_ret);
+	if (!err)
+		*task_ret = t;
+	return err;
+}
+
 /* One mm counter: atomic_long_t count[i] (<= 6.1) or percpu_counter
  * rss_stat[i] (6.2+), whose count is what get_mm_counter() returns. */
 static struct ptv_error *rss_counter(struct ptv_kernel *k, uint64_t mm,

@@ -4,6 +4,7 @@
 #ifndef PTV_TASK_H
 #define PTV_TASK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/vma.h"
@@ -40,6 +41,20 @@ struct ptv_error *ptv_task_foreach(struct ptv_kernel *k,
  * when there is none. */
 struct ptv_error *ptv_task_find(struct ptv_kernel *k, int pid,
 				struct ptv_task *ret);
+
+/* Every thread-group leader that has an address space, in list order:
+ * *tasks_ret (owned by the caller, free()) and *n_ret. */
+struct ptv_error *ptv_task_list(struct ptv_kernel *k,
+				struct ptv_task **tasks_ret, size_t *n_ret);
+
+/* The walk for vaddr in process pid's page tables (ptv_walk_one()), and
+ * the task found. */
+struct ptv_walk_step;
+struct ptv_page;
+struct ptv_error *ptv_task_walk(struct ptv_kernel *k, int pid, uint64_t vaddr,
+				struct ptv_task *task_ret,
+				struct ptv_walk_step *steps, unsigned *n_ret,
+				struct ptv_page *page_ret);
 
 struct ptv_error *ptv_mm_read(struct ptv_kernel *k, uint64_t mm,
 			      struct ptv_mm *ret);

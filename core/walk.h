@@ -68,7 +68,7 @@ struct ptv_walk_step {
 
 /* Fill steps[0..*n_ret) for vaddr and *page_ret with the page found.  A
  * table that cannot be read ends the walk with page state excluded or
- * unreadable. */
+ * unreadable.  w->ops is not used and may be NULL. */
 struct ptv_error *ptv_walk_one(struct ptv_walk *w, uint64_t top_phys,
 			       uint64_t vaddr, struct ptv_walk_step steps[5],
 			       unsigned *n_ret, struct ptv_page *page_ret);
