@@ -79,6 +79,11 @@ int ptv_cli_common_opt(const struct ptv_cmd_entry *cmd, int c, char **argv,
 
 /* True when c was one of them (and it is now in o). */
 bool ptv_cli_core_opt(int c, const char *arg, struct ptv_kernel_opts *o);
+/* On a live system whose /proc/kcore is readable (root, no lockdown), point
+ * o at it, the running kernel's BTF and /proc/kallsyms: the kernel's own
+ * structures can then be read as in a dump.  False otherwise. */
+bool ptv_cli_live_kcore(struct ptv_kernel_opts *o);
+
 /* A usage error unless the type/symbol options come with --core. */
 bool ptv_cli_core_opts_ok(const struct ptv_cmd_entry *cmd,
 			  const struct ptv_kernel_opts *o, int *status_ret);

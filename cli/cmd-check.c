@@ -180,10 +180,10 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (!ptv_cli_core_opts_ok(self, &ko, &status))
 		return status;
-	if (!ko.core)
+	if (!ko.core && !ptv_cli_live_kcore(&ko))
 		return ptv_cli_usage_error(self,
 			"--core FILE is needed: the reverse maps are read from a "
-			"memory image");
+			"memory image (or /proc/kcore, which is not readable here)");
 	for (int i = optind; i < argc; i++) {
 		unsigned long long v;
 		if (!ptv_cli_parse_u64(argv[i], &v) || !v || v >= (1u << 30))

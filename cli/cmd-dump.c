@@ -197,21 +197,6 @@ static int *all_pids(size_t *n_ret)
 	return v;
 }
 
-/* /proc/kcore and the running kernel's BTF, when both can be read. */
-static bool live_kcore(struct ptv_kernel_opts *ko)
-{
-	if (access("/proc/kcore", R_OK) || access("/sys/kernel/btf/vmlinux", R_OK))
-		return false;
-	int fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)	/* lockdown refuses the open itself */
-		return false;
-	close(fd);
-	ko->core = "/proc/kcore";
-	ko->btf = "/sys/kernel/btf/vmlinux";
-	ko->kallsyms = "/proc/kallsyms";
-	return true;
-}
-
 static const struct option longopts[] = {
 	{ "pages", no_argument, NULL, 'p' },
 	{ "summary", no_argument, NULL, 's' },
@@ -282,7 +267,7 @@ static int cmd_dump(int argc, char **argv)
 		return ptv_cli_usage_error(self, "--rmap is for live processes; "
 			"with --core use ptview rmap or ptview check");
 	if (!ko.core && !force_pagemap && !opts.all && !opts.rmap &&
-	    live_kcore(&ko))
+	    ptv_cli_live_kcore(&ko))
 		use_kcore = true;
 	if (opts.tables && !ko.core)
 		return ptv_cli_usage_error(self,

@@ -148,7 +148,9 @@ static int cmd_rmap(int argc, char **argv)
 		return ptv_cli_usage_error(self, "--pid and --addr go together");
 	if (!pid && optind >= argc)
 		return ptv_cli_usage_error(self, "no PFN given");
-	if (!ko.core)
+	/* Live: the kernel's own reverse maps through /proc/kcore when it
+	 * can be read, else the pagemaps of every process. */
+	if (!ko.core && !ptv_cli_live_kcore(&ko))
 		return rmap_live(json, (int)pid, addr, argc, argv);
 	for (int i = optind; i < argc; i++) {
 		unsigned long long v;

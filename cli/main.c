@@ -1,5 +1,6 @@
 /* ptview: the command table and the shared command-line plumbing. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -132,6 +133,20 @@ int ptv_cli_common_opt(const struct ptv_cmd_entry *cmd, int c, char **argv,
 		return PTV_OPT_EXIT;
 	}
 	return PTV_OPT_MINE;
+}
+
+bool ptv_cli_live_kcore(struct ptv_kernel_opts *ko)
+{
+	if (access("/proc/kcore", R_OK) || access("/sys/kernel/btf/vmlinux", R_OK))
+		return false;
+	int fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)	/* lockdown refuses the open itself */
+		return false;
+	close(fd);
+	ko->core = "/proc/kcore";
+	ko->btf = "/sys/kernel/btf/vmlinux";
+	ko->kallsyms = "/proc/kallsyms";
+	return true;
 }
 
 bool ptv_cli_core_opts_ok(const struct ptv_cmd_entry *cmd,
