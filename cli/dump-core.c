@@ -70,6 +70,9 @@ static int on_pages(void *arg, const struct ptv_page *first, uint64_t n)
 		for (uint64_t i = 0; i < n && !d->out->write_failed; i++) {
 			struct ptv_page q;
 			ptv_page_nth(&p, i, &q);
+			/* struct page keys: per page, so --pages only */
+			ptv_error_destroy(ptv_kpage_fill_page(d->k, &d->pinfo,
+							      &q));
 			ptv_out_page(d->out, d->pid, &q);
 		}
 	}

@@ -14,6 +14,8 @@
 
 #include "core/page.h"
 
+struct ptv_frame;
+
 struct ptv_summary;
 struct ptv_vma;
 
@@ -59,6 +61,12 @@ struct ptv_walk_step;
 void ptv_out_walk(struct ptv_out *o, int pid, uint64_t vaddr,
 		  const struct ptv_arch *arch, const struct ptv_walk_step *steps,
 		  unsigned n, const struct ptv_page *page);
+
+/* ptview page: one struct page and its folio (spec/cli.md "frame").
+ * flag_names is the PG_* name of each bit (64 entries, NULL where none),
+ * or NULL when the kernel's flags cannot be named. */
+void ptv_out_frame(struct ptv_out *o, const struct ptv_frame *f,
+		   const char *const *flag_names);
 
 /* A page-table page: its non-empty entries. */
 void ptv_out_table(struct ptv_out *o, int pid, enum ptv_level level,

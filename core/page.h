@@ -52,6 +52,8 @@ enum ptv_page_bool {
 	PTV_B_THP,		/* belongs to a large folio */
 	PTV_B_THP_HEAD,		/* first page of its large folio */
 	PTV_B_KSM,
+	PTV_B_ANON_EXCLUSIVE,	/* PageAnonExclusive (dumps: struct page) */
+	PTV_B_SWAPCACHE,	/* in the swap cache (dumps: struct page) */
 	PTV_B_COUNT
 };
 
@@ -65,6 +67,8 @@ enum {
 	PTV_HAS_MAPCOUNT = 1u << 5,	/* struct page mapcount (dumps) */
 	PTV_HAS_KPAGECOUNT = 1u << 6,	/* /proc/kpagecount, in .mapcount */
 	PTV_HAS_KPAGEFLAGS = 1u << 7,
+	PTV_HAS_PAGE_FLAGS = 1u << 8,	/* page_flags (dumps: PG_* bits) */
+	PTV_HAS_REFCOUNT = 1u << 9,	/* struct page _refcount (dumps) */
 };
 
 struct ptv_page {
@@ -79,8 +83,14 @@ struct ptv_page {
 	uint64_t swap_type;
 	uint64_t swap_offset;
 	uint64_t raw;
-	uint64_t mapcount;
+	uint64_t mapcount;	/* dumps: what page_mapcount() returns */
 	uint64_t kpageflags;
+	/* dumps: page->flags below NR_PAGEFLAGS, and the PG_* name of each
+	 * bit (64 entries, NULL where none; owned by the source, which
+	 * outlives the record) */
+	uint64_t page_flags;
+	const char *const *page_flag_names;
+	int64_t refcount;
 };
 
 static inline void ptv_page_set(struct ptv_page *p, enum ptv_page_bool b,
@@ -116,7 +126,10 @@ const char *ptv_level_name(enum ptv_level l);
  * page, whose PFN stays the same (records mark such runs "pfn_step":0).
  * raw is not compared: its frame or offset bits change from page to page
  * in an arch-specific way, and every bit it holds is decoded into the
- * other keys; a run carries its first page's raw entry. */
+ * other keys; a run carries its first page's raw entry.  The struct page
+ * keys of dumps (page_flags, refcount, mapcount) are compared like any
+ * other: a run is pages that agree on every key, so a THP's head and its
+ * tails, or a pinned page among unpinned ones, are runs of their own. */
 bool ptv_page_continues(const struct ptv_page *prev,
 			const struct ptv_page *next);
 
