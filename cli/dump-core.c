@@ -185,6 +185,7 @@ int ptv_dump_core(const struct ptv_kernel_opts *ko,
 		return ptv_cli_report(err);
 	struct core_dump d = { .k = k, .opts = opts, .out = out };
 	ptv_kpage_info_init(k, &d.pinfo);
+	out->pg_names = d.pinfo.flag_names;
 	struct collect c = { 0 };
 	err = ptv_task_foreach(k, collect_fn, &c);
 	int status = PTV_EXIT_OK;

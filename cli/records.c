@@ -70,6 +70,7 @@ void ptv_out_init(struct ptv_out *o, int fd, bool json, bool color)
 	o->write_failed = false;
 	o->len = 0;
 	o->flags_cache_valid = false;
+	o->pg_names = NULL;
 	bool_json_init();
 }
 
@@ -442,9 +443,8 @@ static void page_body(struct ptv_out *o, const struct ptv_page *p)
 		kv_u64(o, "kpagecount", p->mapcount);
 	if (p->has & PTV_HAS_REFCOUNT)
 		kv_s64(o, "refcount", p->refcount);
-	if ((p->has & PTV_HAS_PAGE_FLAGS) && p->page_flag_names)
-		put_pg_names(o, "page_flags", p->page_flags,
-			     p->page_flag_names);
+	if ((p->has & PTV_HAS_PAGE_FLAGS) && o->pg_names)
+		put_pg_names(o, "page_flags", p->page_flags, o->pg_names);
 	if (p->has & PTV_HAS_KPAGEFLAGS) {
 		/* Neighbouring pages mostly share their flags: render the
 		 * names once per distinct word. */

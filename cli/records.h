@@ -31,6 +31,10 @@ struct ptv_out {
 	uint64_t flags_cache_word;
 	size_t flags_cache_len;
 	char flags_cache[1024];
+	/* The PG_* name of each bit of page records' page_flags (64
+	 * entries, NULL where none), or NULL to leave page_flags out; set by
+	 * the caller, owned by the kernel source it came from. */
+	const char *const *pg_names;
 };
 
 void ptv_out_init(struct ptv_out *o, int fd, bool json, bool color);

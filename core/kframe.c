@@ -271,7 +271,6 @@ struct ptv_error *ptv_kpage_fill_page(struct ptv_kernel *k,
 	if (f.has & PTV_FRAME_HAS_FLAG_NAMES) {
 		p->has |= PTV_HAS_PAGE_FLAGS;
 		p->page_flags = f.flag_bits;
-		p->page_flag_names = pi->flag_names;
 	}
 	p->has |= PTV_HAS_REFCOUNT;
 	p->refcount = f.refcount;

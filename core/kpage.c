@@ -253,9 +253,14 @@ static bool init_sections(struct ptv_kernel *k, struct ptv_kpage_info *pi)
 	/* The low bits of section_mem_map are flags (SECTION_MARKED_PRESENT,
 	 * SECTION_HAS_MEM_MAP, ...); the encoded mem_map is aligned far
 	 * beyond them (sparse_encode_mem_map()).  SECTION_MAP_LAST_BIT is an
-	 * enumerator since v5.12; before, six bits were never exceeded. */
+	 * enumerator in recent kernels (6.1 has it); older ones defined it
+	 * as a macro and never used more than six bits. */
 	int64_t last = enum_or(k, NULL, "SECTION_MAP_LAST_BIT", 6);
 	pi->section_map_mask = ~((UINT64_C(1) << last) - 1);
+	/* SECTION_HAS_MEM_MAP: bit 1 since sparsemem began; an enumerator
+	 * where SECTION_MAP_LAST_BIT is one. */
+	pi->section_has_mem_map_bit =
+		(unsigned)enum_or(k, NULL, "SECTION_HAS_MEM_MAP_BIT", 1);
 	pi->memmap = PTV_MEMMAP_SECTIONS;
 	pi->cache_valid = false;
 	return true;
@@ -394,9 +399,7 @@ static struct ptv_error *section_mem_map(struct ptv_kernel *k,
 	if (err)
 		return ptv_error_prefix(err, "PFN %" PRIu64 ": its mem_section",
 					pfn);
-	/* SECTION_HAS_MEM_MAP: bit 1 since v2.6.16. */
-	int64_t has_bit = enum_or(k, NULL, "SECTION_HAS_MEM_MAP_BIT", 1);
-	if (!(word & (UINT64_C(1) << has_bit)))
+	if (!(word & (UINT64_C(1) << pi->section_has_mem_map_bit)))
 		return ptv_error_create(PTV_ERR_NO_MEMORY,
 			"PFN %" PRIu64 " is not in any memory section "
 			"(section %" PRIu64 " has no memory map)", pfn, nr);

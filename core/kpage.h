@@ -81,6 +81,7 @@ struct ptv_kpage_info {
 	uint64_t off_section_mem_map;
 	unsigned pfn_section_shift;	/* SECTION_SIZE_BITS - PAGE_SHIFT */
 	uint64_t section_map_mask;
+	unsigned section_has_mem_map_bit;	/* SECTION_HAS_MEM_MAP */
 	/* one-entry cache of the last section looked up */
 	uint64_t cache_section, cache_mem_map;
 	bool cache_valid;

@@ -87,8 +87,7 @@ bool ptv_page_continues(const struct ptv_page *prev,
 	    next->kpageflags != prev->kpageflags)
 		return false;
 	if ((next->has & PTV_HAS_PAGE_FLAGS) &&
-	    (next->page_flags != prev->page_flags ||
-	     next->page_flag_names != prev->page_flag_names))
+	    next->page_flags != prev->page_flags)
 		return false;
 	if ((next->has & PTV_HAS_REFCOUNT) && next->refcount != prev->refcount)
 		return false;

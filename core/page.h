@@ -80,18 +80,27 @@ struct ptv_page {
 	enum ptv_level level;
 	uint32_t folio_order;
 	uint64_t pfn;
-	uint64_t swap_type;
+	union {				/* by state, so never both: */
+		uint64_t swap_type;	/* swap, migration (PTV_HAS_SWAP) */
+		int64_t refcount;	/* present, dumps (PTV_HAS_REFCOUNT):
+					   struct page _refcount */
+	};
 	uint64_t swap_offset;
 	uint64_t raw;
 	uint64_t mapcount;	/* dumps: what page_mapcount() returns */
-	uint64_t kpageflags;
-	/* dumps: page->flags below NR_PAGEFLAGS, and the PG_* name of each
-	 * bit (64 entries, NULL where none; owned by the source, which
-	 * outlives the record) */
-	uint64_t page_flags;
-	const char *const *page_flag_names;
-	int64_t refcount;
+	union {				/* by source, so never both: */
+		uint64_t kpageflags;	/* live (PTV_HAS_KPAGEFLAGS) */
+		uint64_t page_flags;	/* dumps (PTV_HAS_PAGE_FLAGS): the PG_*
+					   bits of page->flags; the writer
+					   names them (struct ptv_out) */
+	};
 };
+
+/* The walker zeroes one of these per page-table entry: GCC (x86-64, -O2)
+ * does that with plain stores up to 80 bytes and with `rep stos`, several
+ * times slower in that loop, above.  Grow it only with a measurement. */
+_Static_assert(sizeof(struct ptv_page) <= 80,
+	       "struct ptv_page must stay within 80 bytes");
 
 static inline void ptv_page_set(struct ptv_page *p, enum ptv_page_bool b,
 				bool v)

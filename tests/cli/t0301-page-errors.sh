@@ -26,7 +26,7 @@ test_expect_success 'good and bad PFNs: the good ones are printed, exit 1' '
 	run_status 1 "$PTVIEW" page 12288 99999999 12289 --format=json \
 		--core "$S/vmcore.kdump" $BTF &&
 	test "$(wc -l <"$TEST_TMP/out")" = 2 &&
-	test "$(wc -l <"$TEST_TMP/err")" = 1 &&
+	test "$(grep -c "^ptview:" "$TEST_TMP/err")" = 1 &&
 	grep -q "PFN 99999999" "$TEST_TMP/err"
 '
 test_expect_success 'a PFN that is not a number: a usage error (exit 2)' '
