@@ -699,6 +699,8 @@ void ptv_out_frame(struct ptv_out *o, const struct ptv_frame *f,
 	}
 	if (f->has & PTV_FRAME_HAS_MEMCG)
 		kv_hex(o, "memcg_data", f->memcg_data);
+	if (f->has & PTV_FRAME_HAS_MEMCG_PTR)
+		kv_hex(o, "memcg", f->memcg);
 	kv_bool(o, "thp", f->large);
 	kv_bool(o, "thp_head", f->large && !f->tail);
 	if (f->large)

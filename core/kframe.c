@@ -155,6 +155,12 @@ struct ptv_error *ptv_frame_read(struct ptv_kernel *k,
 	if (pi->memcg_data.ok) {
 		f.memcg_data = get(pb, &pi->memcg_data);
 		f.has |= PTV_FRAME_HAS_MEMCG;
+		/* enum page_memcg_data_flags (v5.11) */
+		if (pi->memcg_flag_bits) {
+			f.memcg = f.memcg_data &
+				  ~((UINT64_C(1) << pi->memcg_flag_bits) - 1);
+			f.has |= PTV_FRAME_HAS_MEMCG_PTR;
+		}
 	}
 
 	uint64_t ch = get(pb, &pi->compound_head), head_addr = addr;

@@ -128,6 +128,7 @@ enum {
 	PTV_FRAME_HAS_SWAPCACHE = 1u << 8,	/* swapcache */
 	PTV_FRAME_HAS_HUGETLB = 1u << 9,	/* hugetlb */
 	PTV_FRAME_HAS_FLAG_NAMES = 1u << 10,	/* flags can be named */
+	PTV_FRAME_HAS_MEMCG_PTR = 1u << 11,	/* memcg */
 };
 
 /* One struct page and what its folio says about it.  Counters are the
@@ -148,6 +149,9 @@ struct ptv_frame {
 	int64_t total_mapcount;	/* what page_mapcount() returns, as
 				   /proc/kpagecount would say */
 	uint64_t memcg_data;	/* raw, low bits are flags */
+	uint64_t memcg;		/* memcg_data without its flag bits (a
+				   mem_cgroup, or with MEMCG_DATA_OBJCGS an
+				   obj_cgroup vector): PTV_FRAME_HAS_MEMCG_PTR */
 	/* the folio */
 	uint64_t head_pfn;	/* == pfn for a small folio or a head */
 	uint64_t folio_flags;	/* head page's flags (PG_* bits only) */
