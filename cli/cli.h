@@ -89,6 +89,7 @@ bool ptv_cli_core_opts_ok(const struct ptv_cmd_entry *cmd,
 			  const struct ptv_kernel_opts *o, int *status_ret);
 
 extern const struct ptv_cmd_entry ptv_cmd_dump_entry;
+extern const struct ptv_cmd_entry ptv_cmd_page_entry;
 extern const struct ptv_cmd_entry ptv_cmd_ps_entry;
 extern const struct ptv_cmd_entry ptv_cmd_vtop_entry;
 extern const struct ptv_cmd_entry ptv_cmd_rmap_entry;

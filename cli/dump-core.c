@@ -76,6 +76,9 @@ static int handle(struct core_dump *d, const struct ptv_page *first,
 		for (uint64_t i = 0; i < n && !d->out->write_failed; i++) {
 			struct ptv_page q;
 			ptv_page_nth(&p, i, &q);
+			/* struct page keys: per page, so --pages only */
+			ptv_error_destroy(ptv_kpage_fill_page(d->k, &d->pinfo,
+							      &q));
 			ptv_out_page(d->out, d->pid, &q);
 		}
 	}
@@ -199,6 +202,7 @@ int ptv_dump_core(const struct ptv_kernel_opts *ko,
 		return ptv_cli_report(err);
 	struct core_dump d = { .k = k, .opts = opts, .out = out };
 	ptv_kpage_info_init(k, &d.pinfo);
+	out->pg_names = d.pinfo.flag_names;
 	struct ptv_task *tasks = NULL;
 	size_t ntasks = 0;
 	err = ptv_task_list(k, &tasks, &ntasks);

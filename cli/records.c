@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/records.h"
+#include "core/kpage.h"
 #include "core/kpageflags.h"
 #include "core/live-rmap.h"
 #include "core/page.h"
@@ -71,6 +72,7 @@ void ptv_out_init(struct ptv_out *o, int fd, bool json, bool color)
 	o->write_failed = false;
 	o->len = 0;
 	o->flags_cache_valid = false;
+	o->pg_names = NULL;
 	bool_json_init();
 }
 
@@ -347,6 +349,59 @@ static const char *state_color(enum ptv_page_state s)
 	}
 }
 
+/* PG_* names of flags: ,"key":["PG_a",...] or text " [PG_a ...]". */
+static void put_pg_names(struct ptv_out *o, const char *k, uint64_t flags,
+			 const char *const *names)
+{
+	if (o->json) {
+		key(o, k);
+		putc_(o, '[');
+	} else {
+		PUTLIT(o, " [");
+	}
+	bool first = true;
+	for (unsigned b = 0; b < 64; b++) {
+		if (!((flags >> b) & 1) || !names[b])
+			continue;
+		if (!first)
+			putc_(o, o->json ? ',' : ' ');
+		first = false;
+		if (o->json)
+			put_jstr(o, names[b]);
+		else
+			puts_(o, names[b]);
+	}
+	putc_(o, ']');
+}
+
+static void kv_s64(struct ptv_out *o, const char *k, int64_t v)
+{
+	if (v >= 0) {
+		kv_u64(o, k, (uint64_t)v);
+		return;
+	}
+	if (o->json) {
+		key(o, k);
+	} else {
+		putc_(o, ' ');
+		puts_(o, k);
+		putc_(o, ' ');
+	}
+	putc_(o, '-');
+	put_u64(o, (uint64_t)0 - (uint64_t)v);
+}
+
+static void kv_bool(struct ptv_out *o, const char *k, bool v)
+{
+	if (o->json) {
+		key(o, k);
+		puts_(o, v ? "true" : "false");
+	} else if (v) {
+		putc_(o, ' ');
+		puts_(o, k);
+	}
+}
+
 static void page_body(struct ptv_out *o, const struct ptv_page *p)
 {
 	if (p->has & PTV_HAS_PFN) {
@@ -388,6 +443,10 @@ static void page_body(struct ptv_out *o, const struct ptv_page *p)
 		kv_u64(o, "mapcount", p->mapcount);
 	if (p->has & PTV_HAS_KPAGECOUNT)
 		kv_u64(o, "kpagecount", p->mapcount);
+	if (p->has & PTV_HAS_REFCOUNT)
+		kv_s64(o, "refcount", p->refcount);
+	if ((p->has & PTV_HAS_PAGE_FLAGS) && o->pg_names)
+		put_pg_names(o, "page_flags", p->page_flags, o->pg_names);
 	if (p->has & PTV_HAS_KPAGEFLAGS) {
 		/* Neighbouring pages mostly share their flags: render the
 		 * names once per distinct word. */
@@ -765,5 +824,62 @@ void ptv_out_check(struct ptv_out *o, uint64_t pages, uint64_t mappings,
 	kv_u64(o, "pages", pages);
 	kv_u64(o, "mappings", mappings);
 	kv_u64(o, "mismatches", mismatches);
+	puts_(o, o->json ? "}\n" : "\n");
+}
+
+void ptv_out_frame(struct ptv_out *o, const struct ptv_frame *f,
+		   const char *const *flag_names)
+{
+	if (o->json) {
+		jhead(o, "frame", -1);
+		kv_u64(o, "pfn", f->pfn);
+	} else {
+		color_on(o, "1");
+		puts_(o, "frame ");
+		put_hex(o, f->pfn);
+		color_off(o);
+	}
+	kv_hex(o, "page", f->page);
+	if (flag_names)
+		put_pg_names(o, "flags", f->flag_bits, flag_names);
+	kv_hex(o, "raw_flags", f->flags);
+	kv_hex(o, "mapping", f->mapping);
+	kv_bool(o, "anon", f->anon);
+	kv_bool(o, "ksm", f->ksm);
+	kv_bool(o, "movable", f->movable);
+	kv_u64(o, "index", f->index);
+	kv_s64(o, "refcount", f->refcount);
+	if (f->has & PTV_FRAME_HAS_PAGE_TYPE) {
+		kv_hex(o, "page_type", f->page_type);
+	} else {
+		kv_s64(o, "mapcount", f->mapcount);
+		kv_s64(o, "total_mapcount", f->total_mapcount);
+	}
+	if (f->has & PTV_FRAME_HAS_MEMCG)
+		kv_hex(o, "memcg_data", f->memcg_data);
+	if (f->has & PTV_FRAME_HAS_MEMCG_PTR)
+		kv_hex(o, "memcg", f->memcg);
+	kv_bool(o, "thp", f->large);
+	kv_bool(o, "thp_head", f->large && !f->tail);
+	if (f->large)
+		kv_u64(o, "head_pfn", f->head_pfn);
+	if (f->has & PTV_FRAME_HAS_ORDER)
+		kv_u64(o, "folio_order", f->folio_order);
+	if (f->has & PTV_FRAME_HAS_ENTIRE)
+		kv_s64(o, "entire_mapcount", f->entire_mapcount);
+	if (f->has & PTV_FRAME_HAS_LARGE_MAPCOUNT)
+		kv_s64(o, "large_mapcount", f->large_mapcount);
+	if (f->has & PTV_FRAME_HAS_PINCOUNT)
+		kv_s64(o, "pincount", f->pincount);
+	if (f->has & PTV_FRAME_HAS_NR_MAPPED)
+		kv_s64(o, "nr_pages_mapped", f->nr_pages_mapped);
+	if (f->has & PTV_FRAME_HAS_HUGETLB)
+		kv_bool(o, "hugetlb", f->hugetlb);
+	kv_bool(o, "lru", f->lru);
+	kv_bool(o, "swapbacked", f->swapbacked);
+	if (f->has & PTV_FRAME_HAS_SWAPCACHE)
+		kv_bool(o, "swapcache", f->swapcache);
+	if (f->has & PTV_FRAME_HAS_ANON_EXCL)
+		kv_bool(o, "anon_exclusive", f->anon_exclusive);
 	puts_(o, o->json ? "}\n" : "\n");
 }

@@ -14,6 +14,8 @@
 
 #include "core/page.h"
 
+struct ptv_frame;
+
 struct ptv_summary;
 struct ptv_vma;
 
@@ -29,6 +31,10 @@ struct ptv_out {
 	uint64_t flags_cache_word;
 	size_t flags_cache_len;
 	char flags_cache[1024];
+	/* The PG_* name of each bit of page records' page_flags (64
+	 * entries, NULL where none), or NULL to leave page_flags out; set by
+	 * the caller, owned by the kernel source it came from. */
+	const char *const *pg_names;
 };
 
 void ptv_out_init(struct ptv_out *o, int fd, bool json, bool color);
@@ -71,6 +77,12 @@ void ptv_out_mismatch(struct ptv_out *o, const char *kind, uint64_t pfn,
 		      int pid, uint64_t vaddr, const char *detail);
 void ptv_out_check(struct ptv_out *o, uint64_t pages, uint64_t mappings,
 		   uint64_t mismatches);
+
+/* ptview page: one struct page and its folio (spec/cli.md "frame").
+ * flag_names is the PG_* name of each bit (64 entries, NULL where none),
+ * or NULL when the kernel's flags cannot be named. */
+void ptv_out_frame(struct ptv_out *o, const struct ptv_frame *f,
+		   const char *const *flag_names);
 
 /* A page-table page: its non-empty entries. */
 void ptv_out_table(struct ptv_out *o, int pid, enum ptv_level level,

@@ -21,6 +21,8 @@ static const char *const bool_names[PTV_B_COUNT] = {
 	[PTV_B_THP] = "thp",
 	[PTV_B_THP_HEAD] = "thp_head",
 	[PTV_B_KSM] = "ksm",
+	[PTV_B_ANON_EXCLUSIVE] = "anon_exclusive",
+	[PTV_B_SWAPCACHE] = "swapcache",
 };
 
 const char *ptv_page_bool_name(enum ptv_page_bool b)
@@ -85,6 +87,11 @@ bool ptv_page_continues(const struct ptv_page *prev,
 		return false;
 	if ((next->has & PTV_HAS_KPAGEFLAGS) &&
 	    next->kpageflags != prev->kpageflags)
+		return false;
+	if ((next->has & PTV_HAS_PAGE_FLAGS) &&
+	    next->page_flags != prev->page_flags)
+		return false;
+	if ((next->has & PTV_HAS_REFCOUNT) && next->refcount != prev->refcount)
 		return false;
 	return true;
 }

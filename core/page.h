@@ -52,6 +52,8 @@ enum ptv_page_bool {
 	PTV_B_THP,		/* belongs to a large folio */
 	PTV_B_THP_HEAD,		/* first page of its large folio */
 	PTV_B_KSM,
+	PTV_B_ANON_EXCLUSIVE,	/* PageAnonExclusive (dumps: struct page) */
+	PTV_B_SWAPCACHE,	/* in the swap cache (dumps: struct page) */
 	PTV_B_COUNT
 };
 
@@ -65,6 +67,8 @@ enum {
 	PTV_HAS_MAPCOUNT = 1u << 5,	/* struct page mapcount (dumps) */
 	PTV_HAS_KPAGECOUNT = 1u << 6,	/* /proc/kpagecount, in .mapcount */
 	PTV_HAS_KPAGEFLAGS = 1u << 7,
+	PTV_HAS_PAGE_FLAGS = 1u << 8,	/* page_flags (dumps: PG_* bits) */
+	PTV_HAS_REFCOUNT = 1u << 9,	/* struct page _refcount (dumps) */
 };
 
 struct ptv_page {
@@ -74,19 +78,34 @@ struct ptv_page {
 	uint32_t bool_known;	/* 1 << PTV_B_*: the boolean is known */
 	uint32_t bool_val;	/* 1 << PTV_B_*: ... and true */
 	enum ptv_level level;
-	uint32_t folio_order;
-	uint64_t pfn;
-	uint64_t swap_type;
-	uint64_t swap_offset;
-	uint64_t raw;
-	uint64_t mapcount;
-	uint64_t kpageflags;
+	uint16_t folio_order;
 	/* For a range of pages reported at once (core/walk.h): set when
 	 * every page maps the same frame (a run of zero-page PTEs), clear
 	 * when the PFN advances by one per page.  Records print it as
 	 * "pfn_step":0. */
 	uint8_t pfn_same;
+	uint64_t pfn;
+	union {				/* by state, so never both: */
+		uint64_t swap_type;	/* swap, migration (PTV_HAS_SWAP) */
+		int64_t refcount;	/* present, dumps (PTV_HAS_REFCOUNT):
+					   struct page _refcount */
+	};
+	uint64_t swap_offset;
+	uint64_t raw;
+	uint64_t mapcount;	/* dumps: what page_mapcount() returns */
+	union {				/* by source, so never both: */
+		uint64_t kpageflags;	/* live (PTV_HAS_KPAGEFLAGS) */
+		uint64_t page_flags;	/* dumps (PTV_HAS_PAGE_FLAGS): the PG_*
+					   bits of page->flags; the writer
+					   names them (struct ptv_out) */
+	};
 };
+
+/* The walker zeroes one of these per page-table entry: GCC (x86-64, -O2)
+ * does that with plain stores up to 80 bytes and with `rep stos`, several
+ * times slower in that loop, above.  Grow it only with a measurement. */
+_Static_assert(sizeof(struct ptv_page) <= 80,
+	       "struct ptv_page must stay within 80 bytes");
 
 static inline void ptv_page_set(struct ptv_page *p, enum ptv_page_bool b,
 				bool v)
@@ -121,7 +140,10 @@ const char *ptv_level_name(enum ptv_level l);
  * page, whose PFN stays the same (records mark such runs "pfn_step":0).
  * raw is not compared: its frame or offset bits change from page to page
  * in an arch-specific way, and every bit it holds is decoded into the
- * other keys; a run carries its first page's raw entry. */
+ * other keys; a run carries its first page's raw entry.  The struct page
+ * keys of dumps (page_flags, refcount, mapcount) are compared like any
+ * other: a run is pages that agree on every key, so a THP's head and its
+ * tails, or a pinned page among unpinned ones, are runs of their own. */
 bool ptv_page_continues(const struct ptv_page *prev,
 			const struct ptv_page *next);
 

@@ -26,19 +26,10 @@ struct ptv_rmap_ctx {
 	struct ptv_kernel *k;
 	struct ptv_kpage_info pi;
 	/* offsets */
-	uint64_t page_index, page_mapcount, page_compound_mapcount;
-	bool has_compound_mapcount;
-	uint64_t folio_entire_mapcount;
-	bool has_entire_mapcount;
 	uint64_t anon_vma_rb_root, avc_vma, avc_rb;
 	uint64_t vma_start, vma_end, vma_pgoff, vma_mm, vma_shared_rb;
 	uint64_t as_i_mmap, rb_left, rb_right;
 	bool ksm;
-	/* v6.1 and before: PG_double_map on a THP's second page adds one to
-	 * every subpage's _mapcount while it is mapped by PMD and PTE. */
-	bool has_double_map;
-	int64_t pg_double_map, pg_anon;
-	uint64_t page_flags;
 	uint64_t stable_hlist, item_hlist, item_mm, item_address;
 	struct mm_task *tasks;
 	size_t ntasks, cap;
@@ -92,24 +83,9 @@ struct ptv_error *ptv_rmap_ctx_create(struct ptv_kernel *k,
 	c->k = k;
 	ptv_kpage_info_init(k, &c->pi);
 	struct ptv_error *err = NULL;
-	/* page->index became folio->index only (v6.16-ish): same place */
-	if (ptv_types_has_member(k->types, "page", "index"))
-		err = ptv_kernel_offsetof(k, "page", "index", &c->page_index);
-	else
-		err = ptv_kernel_offsetof(k, "folio", "index", &c->page_index);
-	if (!err)
-		err = ptv_kernel_offsetof(k, "page", "_mapcount", &c->page_mapcount);
-	/* A large folio's PMD mappings: page[1].compound_mapcount up to
-	 * v6.2, folio->_entire_mapcount since. */
-	c->has_compound_mapcount = !err &&
-		!ptv_kernel_offsetof(k, "page", "compound_mapcount",
-				     &c->page_compound_mapcount);
-	c->has_entire_mapcount = !err && !c->has_compound_mapcount &&
-		!ptv_kernel_offsetof(k, "folio", "_entire_mapcount",
-				     &c->folio_entire_mapcount);
-	if (!err && !c->pi.layout_ok)
-		err = ptv_error_create(PTV_ERR_UNSUPPORTED,
-				       "the struct page layout is unknown");
+	if (!c->pi.layout_ok)
+		err = ptv_error_create(PTV_ERR_UNSUPPORTED, "struct page: %s",
+				       c->pi.layout_missing);
 	if (!err)
 		err = ptv_kernel_offsetof(k, "anon_vma", "rb_root",
 					  &c->anon_vma_rb_root);
@@ -143,10 +119,6 @@ struct ptv_error *ptv_rmap_ctx_create(struct ptv_kernel *k,
 		ptv_rmap_ctx_destroy(c);
 		return ptv_error_prefix(err, "reverse maps");
 	}
-	c->has_double_map =
-		!ptv_types_enum_value(k->types, "pageflags", "PG_double_map",
-				      &c->pg_double_map) &&
-		!ptv_kernel_offsetof(k, "page", "flags", &c->page_flags);
 	/* KSM (struct ksm_stable_node / ksm_rmap_item since v6.2) */
 	const char *sn = ptv_types_has_type(k->types, "ksm_stable_node") ?
 			 "ksm_stable_node" : "stable_node";
@@ -342,65 +314,27 @@ struct ptv_error *ptv_rmap_pfn(struct ptv_rmap_ctx *c, uint64_t pfn,
 {
 	struct ptv_rmap r;
 	memset(&r, 0, sizeof(r));
-	r.pfn = r.head_pfn = pfn;
+	r.pfn = pfn;
 	struct ptv_kernel *k = c->k;
-	uint64_t page = ptv_kpage_addr(k, &c->pi, pfn), head, mapping, index, mc;
-	struct ptv_error *err;
-	if ((err = ptv_kernel_read_u64(k, page + c->pi.off_compound_head, &head)))
-		return ptv_error_prefix(err, "struct page of PFN %" PRIu64, pfn);
-	uint64_t hpage = page;
-	if (head & 1) {
-		hpage = head - 1;
-		r.large = true;
-		if (hpage < k->vmemmap || (hpage - k->vmemmap) % c->pi.size)
-			return ptv_error_create(PTV_ERR_FORMAT,
-				"PFN %" PRIu64 ": compound_head 0x%" PRIx64
-				" is not a struct page", pfn, head);
-		r.head_pfn = (hpage - k->vmemmap) / c->pi.size;
-	}
-	if ((err = ptv_kernel_read_u64(k, hpage + c->pi.off_mapping, &mapping)) ||
-	    (err = ptv_kernel_read_u64(k, hpage + c->page_index, &index)) ||
-	    (err = ptv_kernel_read_uint(k, page + c->page_mapcount, 4, &mc)))
-		return ptv_error_prefix(err, "struct page of PFN %" PRIu64, pfn);
+	struct ptv_frame f, head;
+	struct ptv_error *err = ptv_frame_read(k, &c->pi, pfn, &f);
+	if (!err && f.head_pfn != pfn)
+		err = ptv_frame_read(k, &c->pi, f.head_pfn, &head);
+	else
+		head = f;
+	if (err)
+		return err;
+	uint64_t mapping = f.folio_mapping;
+	r.head_pfn = f.head_pfn;
+	r.large = f.large;
 	r.mapping = mapping;
-	r.pgoff = index + (pfn - r.head_pfn);
-	r.mapcount = (int)(int32_t)mc + 1;
-	/* a head page: is it a large folio?  (its first tail says) */
-	if (!r.large) {
-		uint64_t next;
-		err = ptv_kernel_read_u64(k, page + c->pi.size +
-					  c->pi.off_compound_head, &next);
-		r.large = !err && next == page + 1;
-		ptv_error_destroy(err);
-		err = NULL;
-	}
-	if (r.large && (c->has_compound_mapcount || c->has_entire_mapcount)) {
-		uint64_t em;
-		uint64_t at = c->has_compound_mapcount ?
-			      hpage + c->pi.size + c->page_compound_mapcount :
-			      hpage + c->folio_entire_mapcount;
-		if (!(err = ptv_kernel_read_uint(k, at, 4, &em)))
-			r.entire_mapcount = (int)(int32_t)em + 1;
-		ptv_error_destroy(err);
-		err = NULL;
-	}
-	/* v6.1's mapcounts (__page_mapcount()): a file THP's subpage
-	 * _mapcount counts its PMD mappings too; an anon THP's carries one
-	 * extra while PG_double_map is set.  Make r.mapcount the PTE
-	 * mappings, as later kernels keep it. */
-	if (r.large && c->has_double_map) {
-		if ((mapping & 3) != 1) {
-			r.mapcount -= r.entire_mapcount;
-		} else {
-			uint64_t flags;
-			err = ptv_kernel_read_u64(k, hpage + c->pi.size +
-						  c->page_flags, &flags);
-			if (!err && (flags >> c->pg_double_map) & 1)
-				r.mapcount--;
-			ptv_error_destroy(err);
-			err = NULL;
-		}
-	}
+	r.pgoff = head.index + (pfn - f.head_pfn);
+	/* Compare like with like: PTE mappings with what page_mapcount()
+	 * says less the folio's PMD mappings (in every version's rules,
+	 * see kframe.c), PMD mappings with the entire mapcount. */
+	r.entire_mapcount = r.large && (f.has & PTV_FRAME_HAS_ENTIRE) ?
+			    (int)f.entire_mapcount : 0;
+	r.mapcount = (int)f.total_mapcount - (r.large ? r.entire_mapcount : 0);
 	switch (mapping & 3) {
 	case 0:
 		r.via = mapping ? PTV_RMAP_FILE : PTV_RMAP_NONE;
