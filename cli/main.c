@@ -144,9 +144,23 @@ bool ptv_cli_live_kcore(struct ptv_kernel_opts *ko)
 	if (fd < 0)	/* lockdown refuses the open itself */
 		return false;
 	close(fd);
-	ko->core = "/proc/kcore";
-	ko->btf = "/sys/kernel/btf/vmlinux";
-	ko->kallsyms = "/proc/kallsyms";
+	struct ptv_kernel_opts o = {
+		.core = "/proc/kcore",
+		.btf = "/sys/kernel/btf/vmlinux",
+		.kallsyms = "/proc/kallsyms",
+	};
+	/* Only when the kernel can really be read through it; otherwise
+	 * say why once and let the caller fall back to pagemap. */
+	struct ptv_kernel *k;
+	struct ptv_error *err = ptv_kernel_open(&o, &k);
+	if (err) {
+		ptv_cli_warn("/proc/kcore is readable but not usable (%s): "
+			     "reading pagemap instead", err->message);
+		ptv_error_destroy(err);
+		return false;
+	}
+	ptv_kernel_destroy(k);
+	*ko = o;
 	return true;
 }
 
