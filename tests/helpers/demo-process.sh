@@ -5,7 +5,8 @@
 set -eu
 ptview=$1
 dir=$(mktemp -d)
-trap 'exec 8>&-; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$dir" /dev/shm/ptv-demo.$$' EXIT
+# Closing the layout process's standard input ends it (and its child).
+trap 'rc=$?; exec 8>&-; wait "$pid" 2>/dev/null; rm -rf "$dir" /dev/shm/ptv-demo.$$; exit $rc' EXIT
 layout="$(dirname "$ptview")/tests/helpers/layout"
 [ -x "$layout" ] || (cd "$(dirname "$ptview")" && make -s tests/helpers/layout)
 mkfifo "$dir/in"
