@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
 
-DEPS="build-essential autoconf automake libtool pkg-config clang \
+DEPS="build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev \
 libelf-dev libdw-dev libbpf-dev libkdumpfile-dev libncurses-dev \
 zstd jq mandoc"
 
