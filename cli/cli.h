@@ -72,5 +72,6 @@ bool ptv_cli_core_opts_ok(const struct ptv_cmd_entry *cmd,
 extern const struct ptv_cmd_entry ptv_cmd_dump_entry;
 extern const struct ptv_cmd_entry ptv_cmd_ps_entry;
 extern const struct ptv_cmd_entry ptv_cmd_vtop_entry;
+extern const struct ptv_cmd_entry ptv_cmd_replay_entry;
 
 #endif /* PTV_CLI_H */

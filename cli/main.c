@@ -14,6 +14,7 @@ static const struct ptv_cmd_entry *const commands[] = {
 	&ptv_cmd_dump_entry,
 	&ptv_cmd_ps_entry,
 	&ptv_cmd_vtop_entry,
+	&ptv_cmd_replay_entry,
 	NULL,
 };
 
