@@ -181,7 +181,7 @@ static struct saved_setting *find_saved(const char *path)
 }
 
 /* Remember path's value, once; it must be writable. */
-static struct ptv_error *save_setting(const char *path, unsigned line)
+static struct ptv_error *save_setting(const char *path)
 {
 	if (find_saved(path))
 		return NULL;
@@ -196,8 +196,6 @@ static struct ptv_error *save_setting(const char *path, unsigned line)
 		err = ptv_error_os(errno, "%s", path);
 	if (fd >= 0)
 		close(fd);
-	if (err && line)
-		return ptv_error_prefix(err, "line %u", line);
 	if (err)
 		return err;
 	s->changed = false;
@@ -207,6 +205,31 @@ static struct ptv_error *save_setting(const char *path, unsigned line)
 
 /* --- checks before anything changes ---------------------------------------- */
 
+/* A mount namespace of our own, once: for the files' tmpfs and debugfs. */
+static struct ptv_error *private_mounts(void)
+{
+	static bool done;
+	if (done)
+		return NULL;
+	if (unshare(CLONE_NEWNS) < 0)
+		return ptv_error_os(errno, "unshare(CLONE_NEWNS)");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return ptv_error_os(errno, "making / private");
+	done = true;
+	return NULL;
+}
+
+/* debugfs is often not mounted; mount it where only we see it. */
+static struct ptv_error *find_debugfs(void)
+{
+	if (access(FAULT_AROUND, F_OK) == 0)
+		return NULL;
+	struct ptv_error *err = private_mounts();
+	if (!err && mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) < 0)
+		err = ptv_error_os(errno, "mount debugfs on /sys/kernel/debug");
+	return err;
+}
+
 static struct ptv_error *preflight(const struct ptv_trace *t)
 {
 	char path[128];
@@ -215,23 +238,32 @@ static struct ptv_error *preflight(const struct ptv_trace *t)
 		const struct ptv_trace_stmt *st = &t->stmts[i];
 		for (size_t j = 0; st->op == PTV_TRACE_SET && j < st->nset;
 		     j++) {
+			bool fab = st->set[j].key == PTV_KEY_FAULT_AROUND_BYTES;
 			setting_path(&st->set[j], path, sizeof(path));
-			err = save_setting(path, st->line);
-			if (err && st->set[j].key == PTV_KEY_FAULT_AROUND_BYTES)
-				return ptv_error_prefix(err, "%s: line %u: set "
+			err = fab ? find_debugfs() : NULL;
+			if (!err)
+				err = save_setting(path);
+			if (err && fab) {
+				/* Root cannot change a lockdown: exit 1, not
+				 * the "needs privileges" 4. */
+				err = ptv_error_prefix(err, "%s:%u: set "
 					"fault_around_bytes needs debugfs, and "
 					"this kernel refuses it (lockdown?); "
 					"nothing was run", t->path, st->line);
+				if (err != ptv_enomem)
+					err->code = PTV_ERR_UNSUPPORTED;
+				return err;
+			}
 			if (err)
-				return ptv_error_prefix(err, "%s: nothing was "
-							"run", t->path);
+				return ptv_error_prefix(err, "%s:%u: nothing "
+					"was run", t->path, st->line);
 		}
 		if (st->op == PTV_TRACE_PIN) {
 			struct io_uring_params p;
 			memset(&p, 0, sizeof(p));
 			long fd = syscall(SYS_io_uring_setup, 1, &p);
 			if (fd < 0)
-				return ptv_error_os(errno, "%s: line %u: pin "
+				return ptv_error_os(errno, "%s:%u: pin "
 					"uses io_uring fixed buffers "
 					"(FOLL_LONGTERM), and io_uring_setup "
 					"failed; nothing was run", t->path,
@@ -256,7 +288,7 @@ static struct ptv_error *preflight(const struct ptv_trace *t)
 				"nothing was run", t->path, t->files[i].line,
 				t->files[i].name);
 	}
-	if (access(SCAN_SLEEP, F_OK) == 0 && (err = save_setting(SCAN_SLEEP, 0)))
+	if (access(SCAN_SLEEP, F_OK) == 0 && (err = save_setting(SCAN_SLEEP)))
 		return err;
 	return NULL;
 }
@@ -300,15 +332,12 @@ static struct ptv_error *make_files(const struct ptv_trace *t, int *fds)
 {
 	if (!t->nfiles)
 		return NULL;
-	if (unshare(CLONE_NEWNS) < 0)
-		return ptv_error_os(errno, "unshare(CLONE_NEWNS) for the "
-				    "trace's private tmpfs");
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return ptv_error_os(errno, "making / private");
+	struct ptv_error *err = private_mounts();
+	if (err)
+		return err;
 	char dir[] = "/tmp/ptview-replay.XXXXXX";
 	if (!mkdtemp(dir))
 		return ptv_error_os(errno, "mkdtemp %s", dir);
-	struct ptv_error *err = NULL;
 	char *buf = NULL;
 	if (mount("ptview-replay", dir, "tmpfs", MS_NOSUID | MS_NODEV,
 		  "huge=never,mode=0700") < 0) {
