@@ -680,7 +680,7 @@ static struct ptv_error *parse_map_opts(struct parser *p, size_t first,
 static struct ptv_error *parse_map(struct parser *p, size_t task)
 {
 	struct ptv_trace *t = p->t;
-	struct ptv_error *err = want_tokens(p, 6, 8, MAP_USAGE);
+	struct ptv_error *err = want_tokens(p, 7, 9, MAP_USAGE);
 	if (err)
 		return err;
 	const struct tok *name = &p->tok[2], *bk = &p->tok[5];
@@ -701,9 +701,6 @@ static struct ptv_error *parse_map(struct parser *p, size_t task)
 			      PTV_TRACE_MAX_SIZE, "region size", &r.size)) ||
 	    (err = parse_prot(p, &p->tok[4], &r.prot)))
 		return err;
-	/* tok[5] is private|shared only when the backing follows it. */
-	if (p->ntok < 7)
-		return want_tokens(p, 7, 8, MAP_USAGE);
 	if (tok_is(bk, "shared"))
 		r.shared = true;
 	else if (!tok_is(bk, "private"))
