@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -95,10 +96,30 @@ static void kill_agents(void)
 			kill(agent_pids[i], SIGKILL);
 }
 
+/* Reap every agent ever started, all killed or exited by now.  t0 is our
+ * child; an agent whose parent agent has died is our orphan (we are the
+ * subreaper), and going in creation order reaps a parent before its
+ * children, so each child is ours, or auto-reaped, by the time we ask.
+ * Only agents: the process may have children that are not ours to wait
+ * for (a shell's `exec` leaves them). */
+static pid_t started_pids[PTV_TRACE_MAX_TASKS];
+
+static void reap_agents(void)
+{
+	for (size_t i = 0; i < PTV_TRACE_MAX_TASKS; i++) {
+		if (started_pids[i] <= 0)
+			continue;
+		while (waitpid(started_pids[i], NULL, 0) < 0 && errno == EINTR)
+			;
+		started_pids[i] = 0;
+	}
+}
+
 static void on_signal(int sig)
 {
 	kill_agents();
 	restore_settings();
+	reap_agents();
 	raise(sig);	/* SA_RESETHAND: the default action now */
 }
 
@@ -415,8 +436,6 @@ static struct ptv_error *wait_exit(struct live_run *run, size_t task,
 	do
 		r = poll(&pfd, 1, AGENT_TIMEOUT_MS);
 	while (r < 0 && errno == EINTR);
-	if (task == 0)
-		waitpid(a->pid, NULL, 0);
 	close(a->pidfd);
 	agent_pids[task] = 0;
 	a->pid = -1;
@@ -477,7 +496,7 @@ static struct ptv_error *start_t0(struct live_run *run)
 		return ptv_error_os(errno, "fork");
 	if (pid == 0)
 		ptv_agent_main(t, 0, run->pipes, run->file_fds);
-	agent_pids[0] = pid;
+	agent_pids[0] = started_pids[0] = pid;
 	struct agent *a = &run->agents[0];
 	a->pid = pid;
 	for (size_t i = 0; i < t->ntasks; i++) {
@@ -716,6 +735,7 @@ static struct ptv_error *run_task_stmt(struct live_run *run, size_t index)
 		} else {
 			c->pid = (pid_t)rep.ret;
 			agent_pids[st->child] = c->pid;
+			started_pids[st->child] = c->pid;
 			ev.ret = 0;
 			struct ptv_agent_reply ready;
 			if ((err = read_reply(run, st->child, st->line, &ready)))
@@ -778,6 +798,7 @@ static void stop_agents(struct live_run *run)
 		syscall(SYS_pidfd_send_signal, a->pidfd, SIGKILL, NULL, 0);
 		wait_exit(run, i, 0);
 	}
+	reap_agents();
 }
 
 struct ptv_error *ptv_replay_live(const struct ptv_trace *t,
@@ -801,6 +822,7 @@ struct ptv_error *ptv_replay_live(const struct ptv_trace *t,
 		run->file_fds[i] = -1;
 	nsaved = 0;
 	memset(agent_pids, 0, sizeof(agent_pids));
+	memset(started_pids, 0, sizeof(started_pids));
 	struct ptv_error *err = preflight(t);
 	if (err)
 		goto out;
@@ -816,6 +838,9 @@ struct ptv_error *ptv_replay_live(const struct ptv_trace *t,
 		goto out;
 	}
 	catch_signals(true);
+	/* Agents whose parent task exits are reparented to us, not to an
+	 * init that may never reap them. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	struct saved_setting *ss = find_saved(SCAN_SLEEP);
 	if (ss) {
 		ss->changed = true;

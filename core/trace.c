@@ -917,7 +917,9 @@ static struct ptv_error *parse_task_stmt(struct parser *p)
 	if (tok_is(verb, "fork"))
 		return parse_fork(p, task);
 	struct ptv_error *err;
-	struct ptv_trace_stmt tmp = { .task = task, .line = p->line };
+	struct ptv_trace_stmt tmp = { .task = task, .line = p->line,
+				      .region = SIZE_MAX, .child = SIZE_MAX,
+				      .file = SIZE_MAX };
 	if (tok_is(verb, "exit")) {
 		if ((err = want_tokens(p, 2, 2, "TASK exit")))
 			return err;
@@ -1095,13 +1097,15 @@ struct ptv_error *ptv_trace_parse(const char *text, size_t len,
 		goto out;
 	}
 	for (size_t pos = 0; pos < len || p.line == 0;) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
+		/* text may be NULL when len is 0: memchr must not see it. */
+		const char *nl = len > pos ? memchr(text + pos, '\n', len - pos) :
+			NULL;
 		size_t end = nl ? (size_t)(nl - text) : len;
 		size_t llen = end - pos;
 		p.line++;
 		if (llen && text[pos + llen - 1] == '\r')
 			llen--;
-		const char *nul = memchr(text + pos, '\0', llen);
+		const char *nul = llen ? memchr(text + pos, '\0', llen) : NULL;
 		if (nul) {
 			err = perr(&p, (unsigned)(nul - text - pos) + 1,
 				   "NUL byte");

@@ -195,6 +195,7 @@ static void test_good(void)
 	s = &t->stmts[6];
 	is_int(s->len, 4096, "touch defaults to 4 KiB");
 	is_int(s->region, SIZE_MAX, "an absolute place names no region");
+	is_int(t->stmts[14].region, SIZE_MAX, "exit names no region");
 	is_int(t->stmts[7].advice, PTV_ADV_POPULATE_WRITE, "advice");
 	is_int(t->stmts[8].prot, PTV_PROT_R, "mprotect r--");
 	is_str(t->stmts[10].label, "L12", "an unlabelled check is L<line>");
