@@ -11,8 +11,8 @@
  * each check it reads every live agent through core/live.c (pagemap,
  * PAGEMAP_SCAN, kpageflags, kpagecount, status).
  *
- * Saved sysfs values live in static storage so that the SIGINT, SIGTERM
- * and SIGHUP handler can put them back with async-signal-safe calls only.
+ * What it changes outside itself, and putting it back on every way out,
+ * is core/replay-guard.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +37,7 @@
 #include "core/live.h"
 #include "core/page.h"
 #include "core/replay-agent.h"
+#include "core/replay-guard.h"
 #include "core/replay.h"
 #include "core/trace.h"
 
@@ -54,115 +55,6 @@
 #define SCAN_SLEEP_RUN "86400000"
 /* How long an agent may take to answer or to exit. */
 #define AGENT_TIMEOUT_MS 60000
-
-/* --- saved settings, restored on every way out ---------------------------- */
-
-struct saved_setting {
-	char path[128];
-	char value[64];		/* as read, the selected word of a [choice] */
-	bool changed;
-};
-
-static struct saved_setting saved[2 * PTV_TRACE_MAX_SET + 16];
-static size_t nsaved;
-static pid_t agent_pids[PTV_TRACE_MAX_TASKS];
-
-/* Async-signal-safe: open, write, close. */
-static int write_setting(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(value);
-	ssize_t r = write(fd, value, len);
-	int e = r < 0 ? errno : 0;
-	close(fd);
-	return r < 0 ? -e : 0;
-}
-
-static void restore_settings(void)
-{
-	for (size_t i = nsaved; i-- > 0;) {
-		if (saved[i].changed && write_setting(saved[i].path,
-						      saved[i].value) == 0)
-			saved[i].changed = false;
-	}
-}
-
-static void kill_agents(void)
-{
-	for (size_t i = 0; i < PTV_TRACE_MAX_TASKS; i++)
-		if (agent_pids[i] > 0)
-			kill(agent_pids[i], SIGKILL);
-}
-
-/* Reap every agent ever started, all killed or exited by now.  t0 is our
- * child; an agent whose parent agent has died is our orphan (we are the
- * subreaper), and going in creation order reaps a parent before its
- * children, so each child is ours, or auto-reaped, by the time we ask.
- * Only agents: the process may have children that are not ours to wait
- * for (a shell's `exec` leaves them). */
-static pid_t started_pids[PTV_TRACE_MAX_TASKS];
-
-static void reap_agents(void)
-{
-	for (size_t i = 0; i < PTV_TRACE_MAX_TASKS; i++) {
-		if (started_pids[i] <= 0)
-			continue;
-		while (waitpid(started_pids[i], NULL, 0) < 0 && errno == EINTR)
-			;
-		started_pids[i] = 0;
-	}
-}
-
-static void on_signal(int sig)
-{
-	kill_agents();
-	restore_settings();
-	reap_agents();
-	raise(sig);	/* SA_RESETHAND: the default action now */
-}
-
-static const int caught_signals[] = { SIGINT, SIGTERM, SIGHUP };
-
-static void catch_signals(bool on)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on ? on_signal : SIG_DFL;
-	sa.sa_flags = on ? SA_RESETHAND | SA_NODEFER : 0;
-	for (size_t i = 0; i < 3; i++)
-		sigaction(caught_signals[i], &sa, NULL);
-}
-
-/* Read a sysfs value: the bracketed word of "a [b] c", else the text. */
-static struct ptv_error *read_setting(const char *path, char *buf,
-				      size_t size)
-{
-	char text[512];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ptv_error_os(errno, "%s", path);
-	ssize_t r = read(fd, text, sizeof(text) - 1);
-	int e = errno;
-	close(fd);
-	if (r < 0)
-		return ptv_error_os(e, "%s", path);
-	text[r] = '\0';
-	const char *lb = strchr(text, '['), *rb = lb ? strchr(lb, ']') : NULL;
-	const char *s = text;
-	size_t len = strcspn(text, "\n");
-	if (lb && rb) {
-		s = lb + 1;
-		len = (size_t)(rb - s);
-	}
-	if (len == 0 || len >= size)
-		return ptv_error_create(PTV_ERR_FORMAT, "%s: unexpected value "
-					"'%.40s'", path, text);
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return NULL;
-}
 
 static void setting_path(const struct ptv_trace_setting *s, char *buf,
 			 size_t size)
@@ -191,37 +83,6 @@ static void setting_path(const struct ptv_trace_setting *s, char *buf,
 			 (unsigned long long)(s->mthp_size >> 10));
 		break;
 	}
-}
-
-static struct saved_setting *find_saved(const char *path)
-{
-	for (size_t i = 0; i < nsaved; i++)
-		if (strcmp(saved[i].path, path) == 0)
-			return &saved[i];
-	return NULL;
-}
-
-/* Remember path's value, once; it must be writable. */
-static struct ptv_error *save_setting(const char *path)
-{
-	if (find_saved(path))
-		return NULL;
-	if (nsaved == sizeof(saved) / sizeof(*saved))
-		return ptv_error_create(PTV_ERR_UNSUPPORTED, "too many "
-					"settings to save");
-	struct saved_setting *s = &saved[nsaved];
-	snprintf(s->path, sizeof(s->path), "%s", path);
-	struct ptv_error *err = read_setting(path, s->value, sizeof(s->value));
-	int fd = err ? -1 : open(path, O_WRONLY | O_CLOEXEC);
-	if (!err && fd < 0)
-		err = ptv_error_os(errno, "%s", path);
-	if (fd >= 0)
-		close(fd);
-	if (err)
-		return err;
-	s->changed = false;
-	nsaved++;
-	return NULL;
 }
 
 /* --- checks before anything changes ---------------------------------------- */
@@ -263,7 +124,7 @@ static struct ptv_error *preflight(const struct ptv_trace *t)
 			setting_path(&st->set[j], path, sizeof(path));
 			err = fab ? find_debugfs() : NULL;
 			if (!err)
-				err = save_setting(path);
+				err = ptv_guard_save(path);
 			if (err && fab) {
 				/* Root cannot change a lockdown: exit 1, not
 				 * the "needs privileges" 4. */
@@ -309,7 +170,7 @@ static struct ptv_error *preflight(const struct ptv_trace *t)
 				"nothing was run", t->path, t->files[i].line,
 				t->files[i].name);
 	}
-	if (access(SCAN_SLEEP, F_OK) == 0 && (err = save_setting(SCAN_SLEEP)))
+	if (access(SCAN_SLEEP, F_OK) == 0 && (err = ptv_guard_save(SCAN_SLEEP)))
 		return err;
 	return NULL;
 }
@@ -437,7 +298,7 @@ static struct ptv_error *wait_exit(struct live_run *run, size_t task,
 		r = poll(&pfd, 1, AGENT_TIMEOUT_MS);
 	while (r < 0 && errno == EINTR);
 	close(a->pidfd);
-	agent_pids[task] = 0;
+	ptv_guard_agent_gone(task);
 	a->pid = -1;
 	if (r == 0)
 		return ptv_error_create(PTV_ERR_OTHER, "%s: line %u: task '%s' "
@@ -496,7 +357,7 @@ static struct ptv_error *start_t0(struct live_run *run)
 		return ptv_error_os(errno, "fork");
 	if (pid == 0)
 		ptv_agent_main(t, 0, run->pipes, run->file_fds);
-	agent_pids[0] = started_pids[0] = pid;
+	ptv_guard_agent_started(0, pid);
 	struct agent *a = &run->agents[0];
 	a->pid = pid;
 	for (size_t i = 0; i < t->ntasks; i++) {
@@ -673,10 +534,7 @@ static struct ptv_error *run_set(struct live_run *run,
 	int ret = 0;
 	for (size_t i = 0; i < st->nset; i++) {
 		setting_path(&st->set[i], path, sizeof(path));
-		struct saved_setting *s = find_saved(path);
-		if (s)
-			s->changed = true;
-		int r = write_setting(path, st->set[i].value);
+		int r = ptv_guard_set(path, st->set[i].value);
 		if (r && !ret)
 			ret = r;
 	}
@@ -734,8 +592,7 @@ static struct ptv_error *run_task_stmt(struct live_run *run, size_t index)
 			c->fork_line = st->line;
 		} else {
 			c->pid = (pid_t)rep.ret;
-			agent_pids[st->child] = c->pid;
-			started_pids[st->child] = c->pid;
+			ptv_guard_agent_started(st->child, c->pid);
 			ev.ret = 0;
 			struct ptv_agent_reply ready;
 			if ((err = read_reply(run, st->child, st->line, &ready)))
@@ -798,7 +655,7 @@ static void stop_agents(struct live_run *run)
 		syscall(SYS_pidfd_send_signal, a->pidfd, SIGKILL, NULL, 0);
 		wait_exit(run, i, 0);
 	}
-	reap_agents();
+	ptv_guard_reap_agents();
 }
 
 struct ptv_error *ptv_replay_live(const struct ptv_trace *t,
@@ -820,9 +677,7 @@ struct ptv_error *ptv_replay_live(const struct ptv_trace *t,
 	}
 	for (size_t i = 0; i < PTV_TRACE_MAX_FILES; i++)
 		run->file_fds[i] = -1;
-	nsaved = 0;
-	memset(agent_pids, 0, sizeof(agent_pids));
-	memset(started_pids, 0, sizeof(started_pids));
+	ptv_guard_reset();
 	struct ptv_error *err = preflight(t);
 	if (err)
 		goto out;
@@ -837,14 +692,12 @@ struct ptv_error *ptv_replay_live(const struct ptv_trace *t,
 		err = ptv_error_os(errno, "sched_setaffinity(CPU 0)");
 		goto out;
 	}
-	catch_signals(true);
+	ptv_guard_catch_signals(true);
 	/* Agents whose parent task exits are reparented to us, not to an
 	 * init that may never reap them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	struct saved_setting *ss = find_saved(SCAN_SLEEP);
-	if (ss) {
-		ss->changed = true;
-		int r = write_setting(SCAN_SLEEP, SCAN_SLEEP_RUN);
+	if (ptv_guard_saved(SCAN_SLEEP)) {
+		int r = ptv_guard_set(SCAN_SLEEP, SCAN_SLEEP_RUN);
 		if (r) {
 			err = ptv_error_os(-r, "%s", SCAN_SLEEP);
 			goto out;
@@ -855,8 +708,8 @@ struct ptv_error *ptv_replay_live(const struct ptv_trace *t,
 	err = run_trace(run);
 out:
 	stop_agents(run);
-	restore_settings();
-	catch_signals(false);
+	ptv_guard_restore();
+	ptv_guard_catch_signals(false);
 	for (size_t i = 0; i < PTV_TRACE_MAX_FILES; i++)
 		if (run->file_fds[i] >= 0)
 			close(run->file_fds[i]);
