@@ -363,7 +363,9 @@ static struct ptv_error *parse_fork(struct parser *p, size_t task)
 		free(c->name);
 		return ptv_enomem;
 	}
-	memcpy(c->regions, par->regions, par->nregions * sizeof(size_t));
+	if (par->nregions)	/* par->regions may be NULL */
+		memcpy(c->regions, par->regions,
+		       par->nregions * sizeof(size_t));
 	c->nregions = par->nregions;
 	struct ptv_trace_stmt *st;
 	if ((err = ptv_trace_new_stmt(p, PTV_TRACE_FORK, task, &st))) {
