@@ -55,6 +55,26 @@ test_expect_success 'usage errors are exit 2' '
 	"$PTVIEW" replay --live --kernel 6.18 good.trace 2>/dev/null; test $? = 2 &&
 	"$PTVIEW" replay --score one 2>/dev/null; test $? = 2
 '
+# As root, drop to nobody to see --live refuse before it touches anything.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	test_expect_success 'without root, --live is exit 4 and changes nothing' '
+		printf "ptview-trace 1\nset thp=never use_zero_page=0\n" >set.trace &&
+		chmod 0644 set.trace && chmod 0755 . &&
+		before=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null) &&
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$PTVIEW" replay --live set.trace >out 2>err; test $? = 4 &&
+		test ! -s out && grep -q "needs root" err &&
+		expect_eq "$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)" "$before" thp
+	'
+elif [ "$(id -u)" != 0 ]; then
+	test_expect_success 'without root, --live is exit 4' '
+		printf "ptview-trace 1\n" >t.trace &&
+		"$PTVIEW" replay --live t.trace >out 2>err; test $? = 4 &&
+		test ! -s out && grep -q "needs root" err
+	'
+else
+	test_skip 'without root, --live is exit 4' "setpriv is not installed"
+fi
 test_expect_success 'every shared trace parses' '
 	[ -d "$PTV_SHARED/traces" ] || exit 0
 	for t in "$PTV_SHARED"/traces/*.trace; do
