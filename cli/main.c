@@ -19,6 +19,7 @@ static const struct ptv_cmd_entry *const commands[] = {
 	&ptv_cmd_vtop_entry,
 	&ptv_cmd_rmap_entry,
 	&ptv_cmd_check_entry,
+	&ptv_cmd_replay_entry,
 	NULL,
 };
 

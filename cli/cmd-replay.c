@@ -1,0 +1,244 @@
+/* cmd-replay.c: `ptview replay` — run a trace (../shared/spec/trace.md) on
+ * the running kernel (--live), and score check records (--score), the
+ * scoring `--compare` will use.  Prediction needs the model, which is not
+ * built yet: replay without --live says so instead of guessing. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/replay-score.h"
+#include "core/replay.h"
+#include "core/trace.h"
+
+struct printer {
+	FILE *f;
+	bool json;
+};
+
+static struct ptv_error *out_status(struct printer *pr)
+{
+	if (ferror(pr->f))
+		return ptv_error_create(PTV_ERR_OTHER, "writing the records "
+					"failed");
+	return NULL;
+}
+
+static struct ptv_error *print_event(void *arg, const struct ptv_replay_event *e)
+{
+	struct printer *pr = arg;
+	if (pr->json) {
+		fprintf(pr->f, "{\"line\":%u", e->line);
+		if (e->task)
+			fprintf(pr->f, ",\"task\":\"%s\"", e->task);
+		fprintf(pr->f, ",\"event\":\"%s\",\"ret\":%" PRId64, e->event,
+			e->ret);
+		if (e->has_faults)
+			fprintf(pr->f, ",\"faults\":{\"minor\":%" PRIu64
+				",\"major\":%" PRIu64 "}", e->minor, e->major);
+		fputs("}\n", pr->f);
+	} else {
+		fprintf(pr->f, "line %u%s%s %s: ret %" PRId64, e->line,
+			e->task ? " " : "", e->task ? e->task : "", e->event,
+			e->ret);
+		if (e->has_faults)
+			fprintf(pr->f, ", faults %" PRIu64 " minor %" PRIu64
+				" major", e->minor, e->major);
+		fputc('\n', pr->f);
+	}
+	return out_status(pr);
+}
+
+static const char *const state_names[] = {
+	[PTV_REPLAY_NONE] = "none", [PTV_REPLAY_PRESENT] = "present",
+	[PTV_REPLAY_SWAP] = "swap",
+};
+
+static const char *tf(bool b) { return b ? "true" : "false"; }
+
+static struct ptv_error *print_page(void *arg, const struct ptv_replay_page *p)
+{
+	struct printer *pr = arg;
+	bool present = p->state == PTV_REPLAY_PRESENT;
+	if (pr->json) {
+		fprintf(pr->f, "{\"check\":\"%s\",\"task\":\"%s\",\"region\":"
+			"\"%s\",\"off\":%" PRIu64 ",\"state\":\"%s\"", p->check,
+			p->task, p->region, p->off, state_names[p->state]);
+		if (present)
+			fprintf(pr->f, ",\"frame\":\"%s\",\"anon\":%s,"
+				"\"exclusive\":%s,\"thp\":%s,\"pmd\":%s,"
+				"\"mapcount\":%" PRIu64, p->frame, tf(p->anon),
+				tf(p->exclusive), tf(p->thp), tf(p->pmd),
+				p->mapcount);
+		fputs("}\n", pr->f);
+	} else {
+		fprintf(pr->f, "%s %s %s+%#" PRIx64 " %s", p->check, p->task,
+			p->region, p->off, state_names[p->state]);
+		if (present)
+			fprintf(pr->f, " %s%s%s%s%s mapcount %" PRIu64, p->frame,
+				p->anon ? " anon" : "",
+				p->exclusive ? " exclusive" : "",
+				p->thp ? " thp" : "", p->pmd ? " pmd" : "",
+				p->mapcount);
+		fputc('\n', pr->f);
+	}
+	return out_status(pr);
+}
+
+static struct ptv_error *print_counters(void *arg,
+					const struct ptv_replay_counters *c)
+{
+	struct printer *pr = arg;
+	const char *fmt = pr->json ?
+		"{\"check\":\"%s\",\"task\":\"%s\",\"counters\":{"
+		"\"rss_anon_kb\":%" PRId64 ",\"rss_file_kb\":%" PRId64
+		",\"rss_shmem_kb\":%" PRId64 ",\"swap_kb\":%" PRId64
+		",\"pgtables_kb\":%" PRId64 "},\"faults\":{\"minor\":%" PRIu64
+		",\"major\":%" PRIu64 "}}\n" :
+		"%s %s: rss_anon %" PRId64 " kB, rss_file %" PRId64
+		" kB, rss_shmem %" PRId64 " kB, swap %" PRId64 " kB, pgtables %"
+		PRId64 " kB; faults %" PRIu64 " minor %" PRIu64 " major\n";
+	fprintf(pr->f, fmt, c->check, c->task, c->rss_anon_kb, c->rss_file_kb,
+		c->rss_shmem_kb, c->swap_kb, c->pgtables_kb, c->minor,
+		c->major);
+	if (!pr->json)
+		fflush(pr->f);
+	return out_status(pr);
+}
+
+static void print_diff(void *arg, const struct ptv_score_diff *d)
+{
+	FILE *f = arg;
+	switch (d->kind) {
+	case PTV_SCORE_MISMATCH:
+		fprintf(f, "%s: %s: observed %s, predicted %s\n", d->key,
+			d->field, d->observed,
+			d->predicted ? d->predicted : "nothing");
+		break;
+	case PTV_SCORE_MISSING:
+		fprintf(f, "%s: missing from the prediction (%" PRIu64
+			" fields)\n", d->key, d->fields);
+		break;
+	case PTV_SCORE_EXTRA:
+		fprintf(f, "%s: extra in the prediction (not scored)\n",
+			d->key);
+		break;
+	}
+}
+
+static int run_score(const char *observed, const char *predicted)
+{
+	struct ptv_score s;
+	struct ptv_error *err = ptv_replay_score(observed, predicted,
+						 print_diff, stdout, &s);
+	if (err)
+		return ptv_cli_report(err);
+	double acc = s.total ? (double)s.matched / (double)s.total : 1.0;
+	/* Never print 1.0000 for a score that is not perfect. */
+	if (s.matched < s.total && acc > 0.99994)
+		acc = 0.9999;
+	printf("accuracy: %.4f (%" PRIu64 "/%" PRIu64 " fields)\n", acc,
+	       s.matched, s.total);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return ptv_cli_report(ptv_error_create(PTV_ERR_OTHER,
+			"writing the differences failed"));
+	return s.matched < s.total ? PTV_EXIT_MISMATCH : PTV_EXIT_OK;
+}
+
+static const struct option longopts[] = {
+	{ "live", no_argument, NULL, 'l' },
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "score", no_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_replay(int argc, char **argv)
+{
+	const struct ptv_cmd_entry *self = &ptv_cmd_replay_entry;
+	bool json = false, live = false, score = false;
+	const char *kernel = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			live = true;
+			break;
+		case 'k':
+			kernel = optarg;
+			break;
+		case 's':
+			score = true;
+			break;
+		case 'f':
+			if (!ptv_cli_parse_format(optarg, &json))
+				return ptv_cli_usage_error(self, "--format "
+					"takes text or json, not '%s'", optarg);
+			break;
+		case 'h':
+			printf("usage: ptview replay %s\n", self->usage);
+			return PTV_EXIT_OK;
+		case ':':
+			return ptv_cli_usage_error(self, "%s needs an argument",
+						   argv[optind - 1]);
+		default:
+			return ptv_cli_usage_error(self, "unknown option '%s'",
+						   argv[optind - 1]);
+		}
+	}
+	if (score) {
+		if (live || kernel)
+			return ptv_cli_usage_error(self, "--score takes no "
+						   "--live or --kernel");
+		if (argc - optind != 2)
+			return ptv_cli_usage_error(self, "--score needs "
+						   "OBSERVED and PREDICTED");
+		return run_score(argv[optind], argv[optind + 1]);
+	}
+	if (argc - optind != 1)
+		return ptv_cli_usage_error(self, "needs one TRACE");
+	if (live && kernel)
+		return ptv_cli_usage_error(self, "--kernel names the kernel to "
+			"predict; --live runs the running one");
+	if (live && geteuid() != 0)
+		return ptv_cli_report(ptv_error_create(PTV_ERR_PERM,
+			"replay --live needs root (it reads PFNs, kpageflags "
+			"and kpagecount, and sets THP sysfs files)"));
+	struct ptv_trace *t;
+	struct ptv_error *err = ptv_trace_load(argv[optind], &t);
+	if (err)
+		return ptv_cli_report(err);
+	if (!live) {
+		ptv_trace_destroy(t);
+		return ptv_cli_report(ptv_error_create(PTV_ERR_UNSUPPORTED,
+			"replay: the prediction model is not built yet; use "
+			"--live"));
+	}
+	/* A closed stdout must end the run through the normal path, which
+	 * restores the sysfs settings, not through SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	struct printer pr = { stdout, json };
+	struct ptv_replay_sink sink = { &pr, print_event, print_page,
+					print_counters };
+	err = ptv_replay_live(t, &sink);
+	ptv_trace_destroy(t);
+	if (fflush(stdout) != 0 && !err)
+		err = ptv_error_create(PTV_ERR_OTHER, "writing the records "
+				       "failed");
+	return ptv_cli_report(err);
+}
+
+const struct ptv_cmd_entry ptv_cmd_replay_entry = {
+	.name = "replay",
+	.usage = "TRACE [--live] [--kernel VERSION] [--format=text|json] | "
+		 "--score OBSERVED PREDICTED",
+	.summary = "run a trace of mm events on the running kernel; score "
+		   "records",
+	.exec = cmd_replay,
+};
