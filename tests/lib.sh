@@ -173,6 +173,16 @@ smaps_field() {
 
 status_field() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 
+# run_status WANT CMD...: run CMD, keeping its output in $TEST_TMP/out and
+# its standard error in $TEST_TMP/err (shown), and expect exit status WANT.
+run_status() {
+	want=$1; shift
+	"$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
+	rc=$?
+	cat "$TEST_TMP/err"
+	expect_eq "$rc" "$want" "exit status of $*"
+}
+
 # json_any FILE COND / json_all FILE COND: whether any / every JSON record
 # of FILE satisfies COND (jq -e alone judges only the last output).
 json_any() { "$JQ" -s -e "any(.[]; $2)" "$1" >/dev/null; }

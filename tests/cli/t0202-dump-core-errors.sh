@@ -9,15 +9,6 @@ S=$PTV_SHARED/fixtures/deb61-basic
 [ -f "$F/vmcore.elf" ] || test_skip_all "fixtures were not unpacked into $PTV_FIXTURES"
 BTF="--btf $S/kernel/vmlinux.btf --system-map $F/kernel/System.map"
 
-# run_status WANT CMD...: CMD exits WANT with one "ptview: " line naming
-# what it should on stderr (checked by the caller on $TEST_TMP/err).
-run_status() {
-	want=$1; shift
-	"$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
-	rc=$?
-	cat "$TEST_TMP/err"
-	expect_eq "$rc" "$want" "exit status of $*"
-}
 
 test_expect_success 'a missing dump file: exit 1, named' '
 	run_status 1 "$PTVIEW" ps --core "$TEST_TMP/nope.elf" $BTF &&

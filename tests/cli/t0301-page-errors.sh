@@ -9,13 +9,6 @@ S=$PTV_SHARED/fixtures/deb61-basic
 [ -f "$F/vmcore.elf" ] || test_skip_all "fixtures were not unpacked into $PTV_FIXTURES"
 BTF="--btf $S/kernel/vmlinux.btf --system-map $F/kernel/System.map"
 
-run_status() {
-	want=$1; shift
-	"$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err"
-	rc=$?
-	cat "$TEST_TMP/err"
-	expect_eq "$rc" "$want" "exit status of $*"
-}
 
 test_expect_success 'a PFN beyond memory: exit 1, the PFN and the last frame named' '
 	run_status 1 "$PTVIEW" page 0x10000000 --core "$F/vmcore.elf" $BTF &&
