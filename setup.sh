@@ -14,7 +14,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 DEPS="build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev \
 libelf-dev libdw-dev libbpf-dev libkdumpfile-dev libncurses-dev libjansson-dev \
-zstd jq mandoc"
+zstd jq mandoc procps"
 
 install_deps() {
 	missing=""

@@ -118,7 +118,8 @@ static bool read_var(struct ptv_kernel *k, const char *sym, uint64_t *ret)
 static struct ptv_error *check_types(struct ptv_kernel *k)
 {
 	const char *p = k->vmcoreinfo_text;
-	unsigned checked = 0;
+	unsigned checked = 0, bad = 0;
+	char first[200] = "";
 	while (p && *p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -146,25 +147,29 @@ static struct ptv_error *check_types(struct ptv_kernel *k)
 								       name, &got);
 				have = !e;
 				ptv_error_destroy(e);
-			} else {
-				have = -1;
 			}
-			if (have == 1) {
+			if (have) {
 				checked++;
-				if (got != want)
-					return ptv_error_create(PTV_ERR_FORMAT,
-						"%s: the kernel types do not match "
-						"this kernel (%s): VMCOREINFO says "
-						"%s=%llu, the types say %llu",
-						ptv_types_path(k->types),
-						k->release[0] ? k->release : "?",
-						name, want,
-						(unsigned long long)got);
+				if (got != want && !bad++)
+					snprintf(first, sizeof(first),
+						 "VMCOREINFO says %s=%llu, the "
+						 "types say %llu", name, want,
+						 (unsigned long long)got);
 			}
 		}
 		p = nl ? nl + 1 : NULL;
 	}
-	(void)checked;
+	k->types_checked = checked;
+	k->types_mismatched = bad;
+	/* Types of another build disagree on many lines; one or two odd
+	 * lines (a name that means another member in this version) are
+	 * tolerated and counted. */
+	if (bad >= 3 || (bad && bad * 10 >= checked))
+		return ptv_error_create(PTV_ERR_FORMAT,
+			"%s: the kernel types do not match this kernel (%s): "
+			"%u of %u VMCOREINFO layout lines disagree, first: %s",
+			ptv_types_path(k->types),
+			k->release[0] ? k->release : "?", bad, checked, first);
 	return NULL;
 }
 

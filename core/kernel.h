@@ -43,6 +43,9 @@ struct ptv_kernel {
 	char release[65];		/* OSRELEASE */
 	unsigned major, minor;
 	uint64_t kaslr_offset;
+	/* VMCOREINFO OFFSET()/SIZE() lines the types were checked against,
+	 * and how many disagreed (tolerated below a few) */
+	unsigned types_checked, types_mismatched;
 	uint64_t vmemmap;		/* struct page of PFN 0 */
 	uint64_t top_phys;		/* the kernel's top-level table */
 	/* translation cache: one leaf of the kernel's page tables */

@@ -95,7 +95,12 @@ static struct ptv_error *private_mounts(void)
 		return NULL;
 	if (unshare(CLONE_NEWNS) < 0)
 		return ptv_error_os(errno, "unshare(CLONE_NEWNS)");
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	int r = mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	/* In a chroot, / is no mount point (EINVAL): make it one first. */
+	if (r < 0 && errno == EINVAL &&
+	    mount("/", "/", NULL, MS_BIND | MS_REC, NULL) == 0)
+		r = mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	if (r < 0)
 		return ptv_error_os(errno, "making / private");
 	done = true;
 	return NULL;

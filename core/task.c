@@ -205,6 +205,42 @@ struct ptv_error *ptv_task_walk(struct ptv_kernel *k, int pid, uint64_t vaddr,
 	return err;
 }
 
+/* Add the per-cpu deltas of mm->rss_stat[idx] (a struct percpu_counter) to
+ * *v, as percpu_counter_sum() does: s32 counters at counters +
+ * __per_cpu_offset[cpu] for every cpu below nr_cpu_ids. */
+static struct ptv_error *add_percpu(struct ptv_kernel *k, uint64_t mm, int idx,
+				    uint64_t *v)
+{
+	char path[64];
+	uint64_t counters, offsets, ncpus;
+	snprintf(path, sizeof(path), "rss_stat[%d].counters", idx);
+	struct ptv_error *err = field(k, mm, "mm_struct", path, &counters);
+	uint64_t a;
+	if (!err)
+		err = ptv_kernel_symbol(k, "nr_cpu_ids", &a);
+	if (!err)
+		err = ptv_kernel_read_uint(k, a, 4, &ncpus);
+	if (!err)
+		err = ptv_kernel_symbol(k, "__per_cpu_offset", &offsets);
+	if (err)
+		return ptv_error_prefix(err, "per-cpu rss counters");
+	if (ncpus > 8192)
+		return ptv_error_create(PTV_ERR_FORMAT,
+					"nr_cpu_ids %" PRIu64 " is implausible",
+					ncpus);
+	int64_t sum = (int64_t)*v;
+	for (uint64_t cpu = 0; cpu < ncpus; cpu++) {
+		uint64_t off, d;
+		if ((err = ptv_kernel_read_u64(k, offsets + cpu * 8, &off)) ||
+		    (err = ptv_kernel_read_uint(k, counters + off, 4, &d)))
+			return ptv_error_prefix(err, "per-cpu rss counter of cpu %"
+						PRIu64, cpu);
+		sum += (int32_t)d;
+	}
+	*v = (uint64_t)sum;
+	return NULL;
+}
+
 /* One mm counter: atomic_long_t count[i] (<= 6.1) or percpu_counter
  * rss_stat[i] (6.2+), whose count is what get_mm_counter() returns. */
 static struct ptv_error *rss_counter(struct ptv_kernel *k, uint64_t mm,
@@ -222,6 +258,11 @@ static struct ptv_error *rss_counter(struct ptv_kernel *k, uint64_t mm,
 	} else {
 		snprintf(path, sizeof(path), "rss_stat[%d].count", (int)idx);
 		err = field(k, mm, "mm_struct", path, &v);
+		/* Since v6.16 (commit 82241a83cd15) /proc/PID/status sums
+		 * the per-cpu parts (get_mm_counter_sum()); before, it showed
+		 * the shared count alone. */
+		if (!err && (k->major > 6 || (k->major == 6 && k->minor >= 16)))
+			err = add_percpu(k, mm, (int)idx, &v);
 	}
 	if (err)
 		return err;
