@@ -87,7 +87,12 @@ static void setting_path(const struct ptv_trace_setting *s, char *buf,
 
 /* --- checks before anything changes ---------------------------------------- */
 
-/* A mount namespace of our own, once: for the files' tmpfs and debugfs. */
+/* A mount namespace of our own, once: for the files' tmpfs and debugfs.
+ * Everything is made private so that nothing we mount propagates out.  In
+ * a chroot / is no mount point and cannot be made private (EINVAL); then
+ * each place we mount on is made private by itself (private_dir()). */
+static bool root_private;
+
 static struct ptv_error *private_mounts(void)
 {
 	static bool done;
@@ -95,14 +100,22 @@ static struct ptv_error *private_mounts(void)
 		return NULL;
 	if (unshare(CLONE_NEWNS) < 0)
 		return ptv_error_os(errno, "unshare(CLONE_NEWNS)");
-	int r = mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
-	/* In a chroot, / is no mount point (EINVAL): make it one first. */
-	if (r < 0 && errno == EINVAL &&
-	    mount("/", "/", NULL, MS_BIND | MS_REC, NULL) == 0)
-		r = mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
-	if (r < 0)
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+		root_private = true;
+	else if (errno != EINVAL)
 		return ptv_error_os(errno, "making / private");
 	done = true;
+	return NULL;
+}
+
+/* Make dir a private mount point of its own, unless / already is private. */
+static struct ptv_error *private_dir(const char *dir)
+{
+	if (root_private)
+		return NULL;
+	if (mount(dir, dir, NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, dir, NULL, MS_PRIVATE, NULL) < 0)
+		return ptv_error_os(errno, "making %s a private mount", dir);
 	return NULL;
 }
 
@@ -112,6 +125,8 @@ static struct ptv_error *find_debugfs(void)
 	if (access(FAULT_AROUND, F_OK) == 0)
 		return NULL;
 	struct ptv_error *err = private_mounts();
+	if (!err)
+		err = private_dir("/sys/kernel/debug");
 	if (!err && mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) < 0)
 		err = ptv_error_os(errno, "mount debugfs on /sys/kernel/debug");
 	return err;
@@ -226,6 +241,10 @@ static struct ptv_error *make_files(const struct ptv_trace *t, int *fds)
 	if (!mkdtemp(dir))
 		return ptv_error_os(errno, "mkdtemp %s", dir);
 	char *buf = NULL;
+	if ((err = private_dir(dir))) {
+		rmdir(dir);
+		return err;
+	}
 	if (mount("ptview-replay", dir, "tmpfs", MS_NOSUID | MS_NODEV,
 		  "huge=never,mode=0700") < 0) {
 		err = ptv_error_os(errno, "mount tmpfs on %s", dir);
@@ -263,6 +282,8 @@ static struct ptv_error *make_files(const struct ptv_trace *t, int *fds)
 out:
 	free(buf);
 	umount2(dir, MNT_DETACH);
+	if (!root_private)	/* the private bind under it (private_dir()) */
+		umount2(dir, MNT_DETACH);
 	rmdir(dir);
 	return err;
 }
