@@ -26,12 +26,11 @@
 struct checker {
 	struct ptv_kernel *k;
 	struct ptv_rmap_ctx *rc;
-	struct ptv_kpage_info pi;
+	const struct ptv_kpage_info *pi;	/* the rmap context's */
 	struct ptv_out *out;
 	struct ptv_addr_set seen;	/* PFNs whose rmap was checked */
 	const struct ptv_task *task;
 	uint64_t pages, mappings, mismatches;
-	struct ptv_error *err;
 };
 
 static void mismatch(struct checker *c, const char *kind, uint64_t pfn,
@@ -117,9 +116,9 @@ static int on_pages(void *arg, const struct ptv_page *p, uint64_t n)
 		return 0;
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t pfn = p->pfn_same ? p->pfn : p->pfn + i;
-		if ((c->pi.zero_pfn_known && pfn == c->pi.zero_pfn) ||
-		    (c->pi.huge_zero_known && pfn >= c->pi.huge_zero_pfn &&
-		     pfn < c->pi.huge_zero_pfn + 512))
+		if ((c->pi->zero_pfn_known && pfn == c->pi->zero_pfn) ||
+		    (c->pi->huge_zero_known && pfn >= c->pi->huge_zero_pfn &&
+		     pfn < c->pi->huge_zero_pfn + 512))
 			continue;	/* the zero pages have no rmap */
 		check_page(c, p->vaddr + i * 4096, pfn);
 	}
@@ -197,11 +196,12 @@ static int cmd_check(int argc, char **argv)
 	static struct ptv_out out;
 	ptv_out_init(&out, STDOUT_FILENO, json, ptv_cli_use_color());
 	struct checker ck = { .k = k, .out = &out };
-	ptv_kpage_info_init(k, &ck.pi);
 	struct ptv_task *tasks = NULL;
 	size_t ntasks = 0;
-	if (!(err = ptv_rmap_ctx_create(k, &ck.rc)))
+	if (!(err = ptv_rmap_ctx_create(k, &ck.rc))) {
+		ck.pi = ptv_rmap_ctx_kpage(ck.rc);
 		err = ptv_task_list(k, &tasks, &ntasks);
+	}
 	status = PTV_EXIT_OK;
 	for (size_t i = 0; !err && i < ntasks && !out.write_failed; i++) {
 		bool want = optind == argc;

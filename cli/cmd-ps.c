@@ -14,7 +14,6 @@ struct ps_ctx {
 	struct ptv_kernel *k;
 	struct ptv_out *out;
 	bool all;		/* kernel threads too */
-	struct ptv_error *err;
 };
 
 static int ps_one(void *arg, const struct ptv_task *t)
@@ -92,7 +91,7 @@ static int cmd_ps(int argc, char **argv)
 		return ptv_cli_report(err);
 	static struct ptv_out out;
 	ptv_out_init(&out, STDOUT_FILENO, json, ptv_cli_use_color());
-	struct ps_ctx ctx = { k, &out, all, NULL };
+	struct ps_ctx ctx = { k, &out, all };
 	err = ptv_task_foreach(k, ps_one, &ctx);
 	ptv_out_flush(&out);
 	ptv_kernel_destroy(k);

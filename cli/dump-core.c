@@ -23,7 +23,6 @@ struct core_dump {
 	struct ptv_summary *sum;
 	struct ptv_run run;
 	struct ptv_kpage_info pinfo;	/* zero pages, struct page layout */
-	struct ptv_error *err;		/* first error met by a callback */
 };
 
 /* What the struct page says, for a present leaf: anon or page cache

@@ -145,6 +145,11 @@ void ptv_rmap_ctx_destroy(struct ptv_rmap_ctx *c)
 	free(c);
 }
 
+const struct ptv_kpage_info *ptv_rmap_ctx_kpage(const struct ptv_rmap_ctx *c)
+{
+	return &c->pi;
+}
+
 struct ptv_error *ptv_rmap_mm_pgd(struct ptv_rmap_ctx *c, uint64_t mm,
 				  uint64_t *pgd_phys_ret)
 {

@@ -69,6 +69,11 @@ void ptv_rmap_deinit(struct ptv_rmap *r);
 
 const char *ptv_rmap_via_name(enum ptv_rmap_via via);
 
+/* The struct page layout and zero pages the context looked up, for
+ * callers that need them too.  Valid while c lives. */
+struct ptv_kpage_info;
+const struct ptv_kpage_info *ptv_rmap_ctx_kpage(const struct ptv_rmap_ctx *c);
+
 /* The top-level page table of an mm (physical), for callers that walk. */
 struct ptv_error *ptv_rmap_mm_pgd(struct ptv_rmap_ctx *c, uint64_t mm,
 				  uint64_t *pgd_phys_ret);
