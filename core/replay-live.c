@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -55,6 +56,8 @@
 #define SCAN_SLEEP_RUN "86400000"
 /* How long an agent may take to answer or to exit. */
 #define AGENT_TIMEOUT_MS 60000
+/* Held for the whole run; see ptv_replay_live(). */
+#define LIVE_LOCK "/run/ptview-replay-live.lock"
 
 static void setting_path(const struct ptv_trace_setting *s, char *buf,
 			 size_t size)
@@ -704,6 +707,16 @@ struct ptv_error *ptv_replay_live(const struct ptv_trace *t,
 	for (size_t i = 0; i < PTV_TRACE_MAX_FILES; i++)
 		run->file_fds[i] = -1;
 	ptv_guard_reset();
+	/* Two runs at once would change each other's sysfs settings and
+	 * count each other's reclaim: runs on one machine take turns. */
+	int lock = open(LIVE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+		struct ptv_error *lerr = ptv_error_os(errno, "%s", LIVE_LOCK);
+		if (lock >= 0)
+			close(lock);
+		free(run);
+		return lerr;
+	}
 	struct ptv_error *err = preflight(t);
 	if (err)
 		goto out;
@@ -742,5 +755,6 @@ out:
 	free(run->pages);
 	free(run->frames);
 	free(run);
+	close(lock);
 	return err;
 }
