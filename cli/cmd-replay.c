@@ -1,11 +1,13 @@
-/* cmd-replay.c: `ptview replay` — run a trace (../shared/spec/trace.md) on
- * the running kernel (--live), and score check records (--score), the
- * scoring `--compare` will use.  Prediction needs the model, which is not
- * built yet: replay without --live says so instead of guessing. */
+/* cmd-replay.c: `ptview replay` — predict what a trace
+ * (../shared/spec/trace.md) does with the model of the kernel (the
+ * default), run it on the running kernel (--live), run both and score the
+ * prediction field by field (--compare), or score two record files
+ * (--score). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,8 +19,33 @@
 
 struct printer {
 	FILE *f;
-	bool json;
+	bool json, explain;
 };
+
+static void print_outcomes(struct printer *pr, const struct ptv_replay_event *e)
+{
+	if (pr->json) {
+		if (!e->noutcomes)
+			return;
+		fputs(",\"outcomes\":[", pr->f);
+		for (size_t i = 0; i < e->noutcomes; i++) {
+			const struct ptv_replay_outcome *o = &e->outcomes[i];
+			fprintf(pr->f, "%s{\"fn\":\"%s\",\"addr\":\"%#" PRIx64
+				"\",\"len\":%" PRIu64 ",\"what\":\"%s\"}",
+				i ? "," : "", o->fn, o->addr, o->len, o->what);
+		}
+		fputc(']', pr->f);
+		return;
+	}
+	for (size_t i = 0; i < e->noutcomes; i++) {
+		const struct ptv_replay_outcome *o = &e->outcomes[i];
+		fprintf(pr->f, "  %s %#" PRIx64 "+%#" PRIx64, o->fn, o->addr,
+			o->len);
+		if (pr->explain)
+			fprintf(pr->f, ": %s", o->what);
+		fputc('\n', pr->f);
+	}
+}
 
 static struct ptv_error *out_status(struct printer *pr)
 {
@@ -40,6 +67,7 @@ static struct ptv_error *print_event(void *arg, const struct ptv_replay_event *e
 		if (e->has_faults)
 			fprintf(pr->f, ",\"faults\":{\"minor\":%" PRIu64
 				",\"major\":%" PRIu64 "}", e->minor, e->major);
+		print_outcomes(pr, e);
 		fputs("}\n", pr->f);
 	} else {
 		fprintf(pr->f, "line %u%s%s %s: ret %" PRId64, e->line,
@@ -49,6 +77,7 @@ static struct ptv_error *print_event(void *arg, const struct ptv_replay_event *e
 			fprintf(pr->f, ", faults %" PRIu64 " minor %" PRIu64
 				" major", e->minor, e->major);
 		fputc('\n', pr->f);
+		print_outcomes(pr, e);
 	}
 	return out_status(pr);
 }
@@ -130,6 +159,20 @@ static void print_diff(void *arg, const struct ptv_score_diff *d)
 	}
 }
 
+static int report_score(const struct ptv_score *s)
+{
+	double acc = s->total ? (double)s->matched / (double)s->total : 1.0;
+	/* Never print 1.0000 for a score that is not perfect. */
+	if (s->matched < s->total && acc > 0.99994)
+		acc = 0.9999;
+	printf("accuracy: %.4f (%" PRIu64 "/%" PRIu64 " fields)\n", acc,
+	       s->matched, s->total);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return ptv_cli_report(ptv_error_create(PTV_ERR_OTHER,
+			"writing the differences failed"));
+	return s->matched < s->total ? PTV_EXIT_MISMATCH : PTV_EXIT_OK;
+}
+
 static int run_score(const char *observed, const char *predicted)
 {
 	struct ptv_score s;
@@ -137,16 +180,57 @@ static int run_score(const char *observed, const char *predicted)
 						 print_diff, stdout, &s);
 	if (err)
 		return ptv_cli_report(err);
-	double acc = s.total ? (double)s.matched / (double)s.total : 1.0;
-	/* Never print 1.0000 for a score that is not perfect. */
-	if (s.matched < s.total && acc > 0.99994)
-		acc = 0.9999;
-	printf("accuracy: %.4f (%" PRIu64 "/%" PRIu64 " fields)\n", acc,
-	       s.matched, s.total);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return ptv_cli_report(ptv_error_create(PTV_ERR_OTHER,
-			"writing the differences failed"));
-	return s.matched < s.total ? PTV_EXIT_MISMATCH : PTV_EXIT_OK;
+	return report_score(&s);
+}
+
+/* --compare: the records of both runs collected in memory, then scored. */
+static int run_compare(const struct ptv_trace *t,
+		       const struct ptv_replay_model_opts *mo)
+{
+	char *obs = NULL, *pred = NULL;
+	size_t nobs = 0, npred = 0;
+	FILE *fo = open_memstream(&obs, &nobs);
+	FILE *fp = open_memstream(&pred, &npred);
+	struct ptv_error *err = NULL;
+	if (!fo || !fp) {
+		err = ptv_enomem;
+		goto out;
+	}
+	struct printer po = { fo, true, false }, pp = { fp, true, false };
+	struct ptv_replay_sink so = { &po, print_event, print_page,
+				      print_counters };
+	struct ptv_replay_sink sp = { &pp, print_event, print_page,
+				      print_counters };
+	if ((err = ptv_replay_live(t, &so)) ||
+	    (err = ptv_replay_model(t, mo, &sp)))
+		goto out;
+	fclose(fo);
+	fclose(fp);
+	fo = fmemopen(obs, nobs, "r");
+	fp = fmemopen(pred, npred, "r");
+	if (!fo || !fp) {
+		err = ptv_enomem;
+		goto out;
+	}
+	struct ptv_score s;
+	err = ptv_replay_score_files(fo, "observed (--live)", fp,
+				     "predicted (model)", print_diff, stdout,
+				     &s);
+	if (!err) {
+		fclose(fo);
+		fclose(fp);
+		free(obs);
+		free(pred);
+		return report_score(&s);
+	}
+out:
+	if (fo)
+		fclose(fo);
+	if (fp)
+		fclose(fp);
+	free(obs);
+	free(pred);
+	return ptv_cli_report(err);
 }
 
 static const struct option longopts[] = {
@@ -154,6 +238,8 @@ static const struct option longopts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "score", no_argument, NULL, 's' },
+	{ "compare", no_argument, NULL, 'c' },
+	{ "explain", no_argument, NULL, 'e' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -161,7 +247,8 @@ static const struct option longopts[] = {
 static int cmd_replay(int argc, char **argv)
 {
 	const struct ptv_cmd_entry *self = &ptv_cmd_replay_entry;
-	bool json = false, live = false, score = false;
+	bool json = false, live = false, score = false, compare = false;
+	bool explain = false;
 	const char *kernel = NULL;
 	int c;
 	optind = 1;
@@ -175,6 +262,12 @@ static int cmd_replay(int argc, char **argv)
 			break;
 		case 's':
 			score = true;
+			break;
+		case 'c':
+			compare = true;
+			break;
+		case 'e':
+			explain = true;
 			break;
 		case 'f':
 			if (!ptv_cli_parse_format(optarg, &json))
@@ -193,9 +286,10 @@ static int cmd_replay(int argc, char **argv)
 		}
 	}
 	if (score) {
-		if (live || kernel)
+		if (live || kernel || compare)
 			return ptv_cli_usage_error(self, "--score takes no "
-						   "--live or --kernel");
+						   "--live, --compare or "
+						   "--kernel");
 		if (argc - optind != 2)
 			return ptv_cli_usage_error(self, "--score needs "
 						   "OBSERVED and PREDICTED");
@@ -203,30 +297,34 @@ static int cmd_replay(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return ptv_cli_usage_error(self, "needs one TRACE");
-	if (live && kernel)
+	if (live && compare)
+		return ptv_cli_usage_error(self, "--compare runs --live "
+					   "itself");
+	if ((live || compare) && kernel)
 		return ptv_cli_usage_error(self, "--kernel names the kernel to "
-			"predict; --live runs the running one");
-	if (live && geteuid() != 0)
+			"predict; --live and --compare run the running one");
+	if ((live || compare) && geteuid() != 0)
 		return ptv_cli_report(ptv_error_create(PTV_ERR_PERM,
-			"replay --live needs root (it reads PFNs, kpageflags "
-			"and kpagecount, and sets THP sysfs files)"));
+			"replay %s needs root (it reads PFNs, kpageflags and "
+			"kpagecount, and sets THP sysfs files)",
+			live ? "--live" : "--compare"));
 	struct ptv_trace *t;
 	struct ptv_error *err = ptv_trace_load(argv[optind], &t);
 	if (err)
 		return ptv_cli_report(err);
-	if (!live) {
-		ptv_trace_destroy(t);
-		return ptv_cli_report(ptv_error_create(PTV_ERR_UNSUPPORTED,
-			"replay: the prediction model is not built yet; use "
-			"--live"));
-	}
+	struct ptv_replay_model_opts mo = { .kernel = kernel };
 	/* A closed stdout must end the run through the normal path, which
 	 * restores the sysfs settings, not through SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	struct printer pr = { stdout, json };
+	if (compare) {
+		int rc = run_compare(t, &mo);
+		ptv_trace_destroy(t);
+		return rc;
+	}
+	struct printer pr = { stdout, json, explain };
 	struct ptv_replay_sink sink = { &pr, print_event, print_page,
 					print_counters };
-	err = ptv_replay_live(t, &sink);
+	err = live ? ptv_replay_live(t, &sink) : ptv_replay_model(t, &mo, &sink);
 	ptv_trace_destroy(t);
 	if (fflush(stdout) != 0 && !err)
 		err = ptv_error_create(PTV_ERR_OTHER, "writing the records "
@@ -236,9 +334,9 @@ static int cmd_replay(int argc, char **argv)
 
 const struct ptv_cmd_entry ptv_cmd_replay_entry = {
 	.name = "replay",
-	.usage = "TRACE [--live] [--kernel VERSION] [--format=text|json] | "
-		 "--score OBSERVED PREDICTED",
-	.summary = "run a trace of mm events on the running kernel; score "
-		   "records",
+	.usage = "TRACE [--live | --compare] [--kernel VERSION] [--explain] "
+		 "[--format=text|json] | --score OBSERVED PREDICTED",
+	.summary = "predict what a trace of mm events does, run it on the "
+		   "running kernel, compare the two",
 	.exec = cmd_replay,
 };

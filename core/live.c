@@ -641,3 +641,29 @@ struct ptv_error *ptv_live_next_populated(struct ptv_live *l, uint64_t addr,
 	}
 	return NULL;
 }
+
+/* Is addr of pid mapped to the shared zero page?  PAGEMAP_SCAN's
+ * PAGE_IS_PFNZERO needs no privilege (PFNs are hidden, categories are
+ * not).  1 yes, 0 no, -1 cannot tell (no PAGEMAP_SCAN, no such process). */
+int ptv_live_is_zero_page(int pid, uint64_t addr)
+{
+	char path[48];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct page_region_v1 reg;
+	struct pm_scan_arg_v1 sa = {
+		.size = sizeof(sa), .start = addr, .end = addr + 4096,
+		.vec = (uintptr_t)&reg, .vec_len = 1,
+		.category_anyof_mask = PAGE_IS_PFNZERO | PAGE_IS_PRESENT,
+		.return_mask = PAGE_IS_PFNZERO | PAGE_IS_PRESENT,
+	};
+	int r = ioctl(fd, PTV_PAGEMAP_SCAN, &sa);
+	close(fd);
+	if (r < 0)
+		return -1;
+	if (r == 0 || !(reg.categories & PAGE_IS_PRESENT))
+		return -1;
+	return (reg.categories & PAGE_IS_PFNZERO) != 0;
+}

@@ -82,4 +82,8 @@ bool ptv_live_pfns_hidden(const struct ptv_live *l);
 bool ptv_live_frames_readable(const struct ptv_live *l);
 bool ptv_live_has_scan(const struct ptv_live *l);
 
+/* Is addr of pid mapped to the shared zero page?  1 yes, 0 no, -1 cannot
+ * tell (no PAGEMAP_SCAN, or no such process or page). */
+int ptv_live_is_zero_page(int pid, uint64_t addr);
+
 #endif /* PTV_LIVE_H */

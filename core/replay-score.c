@@ -143,6 +143,7 @@ static char *record_key(const json_t *rec, const char **bad_ret)
 struct line_reader {
 	const char *path;
 	FILE *f;
+	bool owned;
 	char *buf;
 	size_t cap;
 	unsigned long line;
@@ -276,17 +277,23 @@ static void score_record(struct scorer *sc, const char *key,
 	}
 }
 
-static struct ptv_error *open_reader(struct line_reader *lr, const char *path)
+static struct ptv_error *open_reader(struct line_reader *lr, const char *path,
+				     FILE *f)
 {
 	memset(lr, 0, sizeof(*lr));
 	lr->path = path;
+	if (f) {
+		lr->f = f;
+		return NULL;
+	}
+	lr->owned = true;
 	lr->f = fopen(path, "re");
 	return lr->f ? NULL : ptv_error_os(errno, "%s", path);
 }
 
 static void close_reader(struct line_reader *lr)
 {
-	if (lr->f)
+	if (lr->f && lr->owned)
 		fclose(lr->f);
 	free(lr->buf);
 }
@@ -296,6 +303,16 @@ struct ptv_error *ptv_replay_score(const char *observed, const char *predicted,
 						const struct ptv_score_diff *d),
 				   void *arg, struct ptv_score *ret)
 {
+	return ptv_replay_score_files(NULL, observed, NULL, predicted, diff,
+				      arg, ret);
+}
+
+struct ptv_error *ptv_replay_score_files(FILE *obs_f, const char *observed,
+					 FILE *pred_f, const char *predicted,
+					 void (*diff)(void *arg,
+						const struct ptv_score_diff *d),
+					 void *arg, struct ptv_score *ret)
+{
 	struct ptv_score s = { 0 };
 	struct pred_table t = { 0 };
 	struct line_reader lr;
@@ -303,7 +320,7 @@ struct ptv_error *ptv_replay_score(const char *observed, const char *predicted,
 	json_t *rec;
 	char *key;
 	bool dup;
-	struct ptv_error *err = open_reader(&lr, predicted);
+	struct ptv_error *err = open_reader(&lr, predicted, pred_f);
 	while (!err && !(err = next_record(&lr, &rec, &key)) && rec) {
 		unsigned long line = lr.line;
 		if ((err = table_add(&t, rec, key, &dup))) {
@@ -321,7 +338,7 @@ struct ptv_error *ptv_replay_score(const char *observed, const char *predicted,
 	if (err)
 		goto out;
 	struct pred_table seen_obs = { 0 };	/* duplicate observed keys */
-	err = open_reader(&lr, observed);
+	err = open_reader(&lr, observed, obs_f);
 	while (!err && !(err = next_record(&lr, &rec, &key)) && rec) {
 		/* seen_obs holds the key only; it frees it. */
 		if ((err = table_add(&seen_obs, NULL, key, &dup))) {

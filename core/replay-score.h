@@ -13,6 +13,7 @@
 #define PTV_REPLAY_SCORE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct ptv_error;
 
@@ -46,5 +47,13 @@ struct ptv_error *ptv_replay_score(const char *observed, const char *predicted,
 				   void (*diff)(void *arg,
 						const struct ptv_score_diff *d),
 				   void *arg, struct ptv_score *ret);
+
+/* The same on open streams (read to their end, not closed); the names are
+ * what errors call them. */
+struct ptv_error *ptv_replay_score_files(FILE *observed, const char *oname,
+					 FILE *predicted, const char *pname,
+					 void (*diff)(void *arg,
+						const struct ptv_score_diff *d),
+					 void *arg, struct ptv_score *ret);
 
 #endif /* PTV_REPLAY_SCORE_H */

@@ -14,13 +14,23 @@
 struct ptv_error;
 struct ptv_trace;
 
+/* One decision of the kernel for one page or range: the function whose
+ * logic decided it, and what it did (the model's events only). */
+struct ptv_replay_outcome {
+	const char *fn;
+	const char *what;
+	uint64_t addr, len;
+};
+
 struct ptv_replay_event {
 	unsigned line;
 	const char *task;	/* NULL for set and file */
 	const char *event;	/* the statement's keyword */
 	int64_t ret;		/* 0 or -errno */
-	bool has_faults;	/* --live: faults taken inside the statement */
+	bool has_faults;	/* faults taken inside the statement */
 	uint64_t minor, major;
+	const struct ptv_replay_outcome *outcomes;	/* the model's */
+	size_t noutcomes;
 };
 
 enum ptv_replay_state {
@@ -62,5 +72,19 @@ struct ptv_replay_sink {
  * SIGINT, SIGTERM and SIGHUP (then the signal is re-raised). */
 struct ptv_error *ptv_replay_live(const struct ptv_trace *t,
 				  const struct ptv_replay_sink *sink);
+
+/* How the model is set up (`ptview replay` without --live). */
+struct ptv_replay_model_opts {
+	/* "6.1", "6.18.44", ...: the kernel whose rules to follow, with
+	 * upstream behaviour (the zero page on); NULL: the running kernel,
+	 * probed. */
+	const char *kernel;
+};
+
+/* Predict trace t's records with the model of the kernel (core/model*.c).
+ * Settings the trace does not `set` are the running system's. */
+struct ptv_error *ptv_replay_model(const struct ptv_trace *t,
+				   const struct ptv_replay_model_opts *o,
+				   const struct ptv_replay_sink *sink);
 
 #endif /* PTV_REPLAY_H */
