@@ -1,0 +1,114 @@
+#!/bin/sh
+# The model against the kernel.  For every trace in ../shared/traces and
+# tests/traces:
+#   - the prediction for the recording's kernel (--kernel 6.18) scores
+#     1.0000 against the records observed when the trace was recorded, and
+#     its event records (return values, faults per statement) equal the
+#     observed ones — no root needed;
+#   - as root, `replay --compare` runs it on this kernel and on the model of
+#     this kernel, and scores 1.0000 (exit 0).
+# Traces marked "# needs: swap" run with a zram swap device of the test's
+# own, added here and removed at exit; without root (no zram) they are
+# skipped, and so are the shared traces, whose settings are the recording
+# machine's sysfs values (ENVIRONMENT.txt), which only root can set.
+. "$PTV_SRCDIR/tests/lib.sh"
+THP=/sys/kernel/mm/transparent_hugepage
+OWN=$PTV_SRCDIR/tests/traces
+SHARED=$PTV_SHARED/traces
+[ -f $THP/enabled ] || test_skip_all "this kernel has no THP sysfs"
+
+ROOT=
+[ "$(id -u)" = 0 ] && ROOT=1
+if [ -n "$ROOT" ]; then
+	global_state_lock
+	# The recording machine's THP settings, restored at exit.
+	if [ -f "$SHARED/ENVIRONMENT.txt" ]; then
+		env_value() {
+			sed -n "s|^$1: *||p" "$SHARED/ENVIRONMENT.txt" |
+				sed 's/ *(shmem.*//' |
+				sed -n 's/.*\[\(.*\)\].*/\1/p; /\[/!p' | head -n 1
+		}
+		for f in enabled defrag use_zero_page; do
+			v=$(env_value "thp/$f")
+			[ -n "$v" ] && [ -w $THP/$f ] && set_sysfs $THP/$f "$v"
+		done
+		for f in max_ptes_none max_ptes_swap max_ptes_shared; do
+			v=$(env_value "khugepaged/$f")
+			[ -n "$v" ] && [ -w $THP/khugepaged/$f ] &&
+				set_sysfs $THP/khugepaged/$f "$v"
+		done
+		for d in $THP/hugepages-*kB; do
+			[ -f "$d/enabled" ] || continue
+			v=$(env_value "mthp/${d##*/}")
+			case $v in always|inherit|madvise|never) set_sysfs "$d/enabled" "$v" ;; esac
+		done
+	fi
+	SWAP=
+	if [ -w /sys/class/zram-control/hot_add ] && command -v mkswap >/dev/null &&
+	   command -v swapon >/dev/null; then
+		dev=$(cat /sys/class/zram-control/hot_add) &&
+		test_cleanup "echo $dev > /sys/class/zram-control/hot_remove" &&
+		echo 256M >/sys/block/zram$dev/disksize &&
+		mkswap /dev/zram$dev >/dev/null &&
+		swapon -p 32767 /dev/zram$dev &&
+		test_cleanup "swapoff /dev/zram$dev" && SWAP=1
+	fi
+else
+	SWAP=
+	grep -q '^/' /proc/swaps && SWAP=1
+fi
+
+# one_trace FILE KIND: the checks for one trace.
+one_trace() {
+	t=$1 kind=$2
+	name=$kind/$(basename "$t" .trace)
+	obs=${t%.trace}.observed.jsonl
+	if grep -q '^# needs: swap' "$t" && [ -z "$SWAP" ]; then
+		test_skip "$name" "needs swap (a zram device of the test's own needs root)"
+		return
+	fi
+	if [ "$kind" = shared ] && [ -z "$ROOT" ]; then
+		test_skip "$name" "its settings are the recording machine's sysfs values; setting them needs root"
+		return
+	fi
+	if [ -f "$obs" ]; then
+		test_expect_success "$name: the prediction for 6.18 matches the recording" '
+			"$PTVIEW" replay --kernel 6.18 --format=json "$t" >pred.jsonl &&
+			"$PTVIEW" replay --score "$obs" pred.jsonl >score;
+			status=$?; cat score; test $status = 0 &&
+			expect_eq "$(tail -n 1 score | cut -d" " -f2)" 1.0000 accuracy
+		'
+		test_expect_success "$name: predicted returns and faults per statement" '
+			"$JQ" -c "select(.event) | [.line, .task, .event, .ret, .faults]" "$obs" >obs.ev &&
+			"$JQ" -c "select(.event) | [.line, .task, .event, .ret, .faults]" pred.jsonl >pred.ev &&
+			diff obs.ev pred.ev
+		'
+	fi
+	if [ -n "$ROOT" ]; then
+		test_expect_success "$name: --compare on this kernel: 1.0000" '
+			"$PTVIEW" replay --compare "$t" >cmp; status=$?; cat cmp;
+			test $status = 0 &&
+			expect_eq "$(tail -n 1 cmp | cut -d" " -f2)" 1.0000 accuracy
+		'
+	fi
+}
+
+if [ -d "$SHARED" ]; then
+	for t in "$SHARED"/*.trace; do one_trace "$t" shared; done
+else
+	test_skip "shared traces" "no $SHARED"
+fi
+n=0
+for t in "$OWN"/*.trace; do one_trace "$t" own; n=$((n + 1)); done
+test_expect_success 'the project has at least 40 traces of its own' '
+	test $n -ge 40
+'
+
+if [ -z "$ROOT" ]; then
+	test_expect_success 'without root, --compare is exit 4 and runs nothing' '
+		printf "ptview-trace 1\n" >t.trace &&
+		"$PTVIEW" replay --compare t.trace >out 2>err; test $? = 4 &&
+		test ! -s out && grep -q "needs root" err
+	'
+fi
+test_done
