@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -20,7 +21,19 @@
 struct printer {
 	FILE *f;
 	bool json, explain;
+	bool timing;		/* --timing: "usec" per event */
+	struct timespec last;	/* when the previous record was written */
 };
+
+static uint64_t usec_since(struct timespec *last)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t us = (int64_t)(now.tv_sec - last->tv_sec) * 1000000 +
+		     (now.tv_nsec - last->tv_nsec) / 1000;
+	*last = now;
+	return us > 0 ? (uint64_t)us : 0;
+}
 
 static void print_outcomes(struct printer *pr, const struct ptv_replay_event *e)
 {
@@ -67,6 +80,8 @@ static struct ptv_error *print_event(void *arg, const struct ptv_replay_event *e
 		if (e->has_faults)
 			fprintf(pr->f, ",\"faults\":{\"minor\":%" PRIu64
 				",\"major\":%" PRIu64 "}", e->minor, e->major);
+		if (pr->timing)
+			fprintf(pr->f, ",\"usec\":%" PRIu64, usec_since(&pr->last));
 		print_outcomes(pr, e);
 		fputs("}\n", pr->f);
 	} else {
@@ -76,6 +91,8 @@ static struct ptv_error *print_event(void *arg, const struct ptv_replay_event *e
 		if (e->has_faults)
 			fprintf(pr->f, ", faults %" PRIu64 " minor %" PRIu64
 				" major", e->minor, e->major);
+		if (pr->timing)
+			fprintf(pr->f, ", %" PRIu64 " us", usec_since(&pr->last));
 		fputc('\n', pr->f);
 		print_outcomes(pr, e);
 	}
@@ -115,6 +132,8 @@ static struct ptv_error *print_page(void *arg, const struct ptv_replay_page *p)
 				p->mapcount);
 		fputc('\n', pr->f);
 	}
+	if (pr->timing)
+		usec_since(&pr->last);
 	return out_status(pr);
 }
 
@@ -136,6 +155,8 @@ static struct ptv_error *print_counters(void *arg,
 		c->major);
 	if (!pr->json)
 		fflush(pr->f);
+	if (pr->timing)
+		usec_since(&pr->last);
 	return out_status(pr);
 }
 
@@ -196,7 +217,8 @@ static int run_compare(const struct ptv_trace *t,
 		err = ptv_enomem;
 		goto out;
 	}
-	struct printer po = { fo, true, false }, pp = { fp, true, false };
+	struct printer po = { .f = fo, .json = true };
+	struct printer pp = { .f = fp, .json = true };
 	struct ptv_replay_sink so = { &po, print_event, print_page,
 				      print_counters };
 	struct ptv_replay_sink sp = { &pp, print_event, print_page,
@@ -240,6 +262,7 @@ static const struct option longopts[] = {
 	{ "score", no_argument, NULL, 's' },
 	{ "compare", no_argument, NULL, 'c' },
 	{ "explain", no_argument, NULL, 'e' },
+	{ "timing", no_argument, NULL, 't' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -248,7 +271,7 @@ static int cmd_replay(int argc, char **argv)
 {
 	const struct ptv_cmd_entry *self = &ptv_cmd_replay_entry;
 	bool json = false, live = false, score = false, compare = false;
-	bool explain = false;
+	bool explain = false, timing = false;
 	const char *kernel = NULL;
 	int c;
 	optind = 1;
@@ -268,6 +291,9 @@ static int cmd_replay(int argc, char **argv)
 			break;
 		case 'e':
 			explain = true;
+			break;
+		case 't':
+			timing = true;
 			break;
 		case 'f':
 			if (!ptv_cli_parse_format(optarg, &json))
@@ -321,7 +347,9 @@ static int cmd_replay(int argc, char **argv)
 		ptv_trace_destroy(t);
 		return rc;
 	}
-	struct printer pr = { stdout, json, explain };
+	struct printer pr = { .f = stdout, .json = json, .explain = explain,
+			      .timing = timing };
+	clock_gettime(CLOCK_MONOTONIC, &pr.last);
 	struct ptv_replay_sink sink = { &pr, print_event, print_page,
 					print_counters };
 	err = live ? ptv_replay_live(t, &sink) : ptv_replay_model(t, &mo, &sink);
@@ -335,7 +363,7 @@ static int cmd_replay(int argc, char **argv)
 const struct ptv_cmd_entry ptv_cmd_replay_entry = {
 	.name = "replay",
 	.usage = "TRACE [--live | --compare] [--kernel VERSION] [--explain] "
-		 "[--format=text|json] | --score OBSERVED PREDICTED",
+		 "[--timing] [--format=text|json] | --score OBSERVED PREDICTED",
 	.summary = "predict what a trace of mm events does, run it on the "
 		   "running kernel, compare the two",
 	.exec = cmd_replay,

@@ -165,7 +165,7 @@ static enum scan scan_pmd(struct model *m, struct mm *mm, struct mvma *v,
 			return SCAN_PAGE_COUNT;
 		referenced++;
 	}
-	if (!writable)
+	if (!writable && (cc->is_khugepaged || !m->cfg.collapse_ro_ok))
 		return SCAN_PAGE_RO;
 	if (cc->is_khugepaged &&
 	    (!referenced || (unmapped && referenced < M_PTRS / 2)))
@@ -352,7 +352,8 @@ int m_madvise_collapse(struct model *m, struct mm *mm, uint64_t start,
 		}
 		uint64_t lo = a, hi = v->end < end ? v->end : end;
 		a = hi;
-		if (!m_thp_allowed(m, v, M_PMD_ORDER, true))
+		if (!m_thp_allowed(m, v, M_PMD_ORDER, true) ||
+		    (v->obj && !m->cfg.collapse_file))
 			return -EINVAL;
 		uint64_t hstart = (lo + M_PMD_SIZE - 1) & ~(M_PMD_SIZE - 1);
 		uint64_t hend = hi & ~(M_PMD_SIZE - 1);

@@ -356,6 +356,10 @@ static bool wp_can_reuse_anon_folio(struct model *m, struct vmf *vf,
 				    struct mfolio *f, unsigned pg)
 {
 	if (f->order) {
+		/* 6.1-6.12: a page of a large folio is reused only when
+		 * AnonExclusive (page_count() > 1 in do_wp_page) */
+		if (!m->cfg.large_wp_reuse)
+			return false;
 		unsigned here = 0;
 		uint64_t nr = UINT64_C(1) << f->order;
 		uint64_t a = f->vaddr;
@@ -414,6 +418,95 @@ static int do_wp_page(struct model *m, struct vmf *vf)
 
 /* ---- swap-in ------------------------------------------------------------- */
 
+/* __swapin_nr_pages(): the readahead window after hits readahead hits,
+ * the previous fault at prev. */
+static unsigned swapin_nr_pages(uint64_t prev, uint64_t cur, unsigned hits,
+				unsigned max, unsigned prev_win)
+{
+	unsigned pages = hits + 2;
+	if (pages == 2) {
+		if (cur != prev + 1 && cur + 1 != prev)
+			pages = 1;
+	} else {
+		unsigned up = 4;
+		while (up < pages)
+			up <<= 1;
+		pages = up;
+	}
+	if (pages > max)
+		pages = max;
+	if (pages < prev_win / 2)
+		pages = prev_win / 2;
+	return pages;
+}
+
+/* swap_vma_readahead() + swap_vma_ra_win(): the faulting page and the
+ * swap entries of its window (VMA and PTE table clipped) are read into the
+ * swap cache; the others are marked readahead.  A VMA's first window is
+ * the largest (1 << page-cluster), centred on the fault: what 6.18 does
+ * (seen with replay --live). */
+static struct mfolio *swap_vma_readahead(struct model *m, struct vmf *vf)
+{
+	struct mvma *v = vf->v;
+	unsigned max = 1u << (m->cfg.page_cluster < 5 ? m->cfg.page_cluster : 5);
+	unsigned win = max;
+	uint64_t fa = vf->addr;
+	if (v->ra_valid)
+		win = swapin_nr_pages(v->ra_addr / M_PAGE, fa / M_PAGE,
+				      v->ra_hits, max, v->ra_win);
+	uint64_t prev = v->ra_addr;
+	bool valid = v->ra_valid;
+	v->ra_valid = true;
+	v->ra_addr = fa;
+	v->ra_win = win;
+	v->ra_hits = 0;
+	struct mfolio *f = m_folio_new(m, M_ANON, 0);
+	if (!f || win <= 1)
+		return f;
+	uint64_t left;
+	if (valid && fa == prev + M_PAGE)
+		left = fa;
+	else if (valid && prev == fa + M_PAGE)
+		left = fa - (uint64_t)win * M_PAGE + M_PAGE;
+	else
+		left = fa - (uint64_t)((win - 1) / 2) * M_PAGE;
+	uint64_t right = left + (uint64_t)win * M_PAGE;
+	uint64_t pmd = fa & ~(M_PMD_SIZE - 1);
+	if (left > fa)		/* wrapped below zero */
+		left = 0;
+	if (left < v->start)
+		left = v->start;
+	if (left < pmd)
+		left = pmd;
+	if (right > v->end)
+		right = v->end;
+	if (right > pmd + M_PMD_SIZE)
+		right = pmd + M_PMD_SIZE;
+	unsigned n = 0;
+	for (uint64_t a = left; a < right; a += M_PAGE) {
+		uint64_t e = vf->pt->e[pte_idx(a)];
+		if (a == fa || MPTE_TYPE(e) != MPTE_SWAP)
+			continue;
+		struct mswap *s = &m->swap[MPTE_ID(e)];
+		if (s->cache)
+			continue;
+		struct mfolio *r = m_folio_new(m, M_ANON, 0);
+		if (!r)
+			break;
+		r->vaddr = a;
+		r->swapcache = true;
+		r->readahead = true;
+		r->swap = MPTE_ID(e);
+		r->data[0] = s->data;
+		s->cache = r->id;
+		n++;
+	}
+	if (n)
+		m_note(m, "swap_vma_readahead", "neighbouring swap entries read "
+		       "into the swap cache", left, right - left);
+	return f;
+}
+
 /* do_swap_page() for the entry at vf->pte.  fault: a real fault (false for
  * khugepaged's swap-in, which counts no fault). */
 static int do_swap_page(struct model *m, struct vmf *vf)
@@ -425,18 +518,31 @@ static int do_swap_page(struct model *m, struct vmf *vf)
 	int ret = MF_OK;
 	bool fresh = false;
 	vf->v->anon_vma = true;
+	if (f && f->readahead) {
+		/* swap_cache_get_folio(): a readahead hit */
+		f->readahead = false;
+		struct mvma *v = vf->v;
+		if (v->ra_hits < 255)
+			v->ra_hits++;
+		v->ra_addr = vf->addr;
+		v->ra_valid = true;
+	}
 	if (!f) {
 		/* Not in the swap cache: read it.  A synchronous device
-		 * (zram) with one reference skips the swap cache. */
-		f = m_folio_new(m, M_ANON, 0);
+		 * (zram) with one reference skips the swap cache; else
+		 * swap_vma_readahead() reads the window around it too. */
+		if (s->count == 1 && m->cfg.swapin_skip_cache) {
+			f = m_folio_new(m, M_ANON, 0);
+			fresh = true;
+		} else {
+			f = swap_vma_readahead(m, vf);
+		}
 		if (!f)
 			return MF_SIGBUS;
 		f->vaddr = vf->addr;
 		f->data[0] = s->data;
 		ret = MF_MAJOR;
-		if (s->count == 1 && m->cfg.swapin_skip_cache) {
-			fresh = true;
-		} else {
+		if (!fresh) {
 			f->swapcache = true;
 			f->swap = slot;
 			s->cache = f->id;

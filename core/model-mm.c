@@ -89,9 +89,9 @@ static void folio_free(struct model *m, struct mfolio *f)
 		free(f->mapcount);
 		free(f->excl);
 		free(f->data);
+		free(f->chk_count);
+		free(f->chk_label);
 	}
-	free(f->chk_count);
-	free(f->chk_label);
 	free(f);
 }
 

@@ -410,6 +410,14 @@ static bool split_folio(struct model *m, struct mm *mm, struct mfolio *f)
 			continue;
 		struct mpte *pt = m_pte_own(m, pe);
 		e = &pt->e[pte_idx(a)];
+		struct mvma *v = m_vma_find(mm, a);
+		if (m->cfg.split_zero_remap && m->cfg.zero_page_maps &&
+		    !f->data[MPTE_PAGE(*e)] && v && !(v->flags & MV_LOCKED)) {
+			/* remap_page(RMP_USE_SHARED_ZEROPAGE): an all-zero
+			 * page is not kept */
+			*e = MPTE_MKPRESENT(m->zero, 0, 0);
+			continue;
+		}
 		struct mfolio *n = m_folio_new(m, M_ANON, 0);
 		if (!n)
 			return false;
@@ -423,8 +431,9 @@ static bool split_folio(struct model *m, struct mm *mm, struct mfolio *f)
 	}
 	f->total = 0;
 	memset(f->mapcount, 0, nr * sizeof(*f->mapcount));
-	m_note(m, "split_folio", "large folio split into small folios",
-	       f->vaddr, nr * M_PAGE);
+	m_note(m, "split_folio", m->cfg.split_zero_remap ? "large folio split "
+	       "into small folios, all-zero pages mapped to the zero page" :
+	       "large folio split into small folios", f->vaddr, nr * M_PAGE);
 	m_folio_put_if_unused(m, f);
 	return true;
 }

@@ -65,6 +65,9 @@ struct m_cfg {
 	bool pagemap_folio_excl;	/* 6.15+: PM_MMAP_EXCLUSIVE of a large
 					 * folio is per folio (mapped by one
 					 * mm), not per page */
+	bool collapse_file;		/* 6.2+: MADV_COLLAPSE of shmem/files */
+	bool collapse_ro_ok;		/* MADV_COLLAPSE of write-protected
+					 * PTEs (no SCAN_PAGE_RO) */
 	bool large_wp_reuse;		/* 6.13+: do_wp_page may reuse a large
 					 * anon folio exclusive to the mm */
 	/* Settings (sysfs, or `set`): */
@@ -90,6 +93,7 @@ struct mfolio {
 	bool shmem;		/* a page-cache folio of tmpfs/shmem */
 	bool swapcache;
 	bool lazyfree;		/* MADV_FREE'd, clean */
+	bool readahead;		/* read ahead into the swap cache, not yet hit */
 	bool freed;
 	uint32_t pincount;	/* FOLL_PIN pins */
 	uint32_t entire;	/* PMD mappings (table entries) */
@@ -108,6 +112,7 @@ struct mfolio {
 	/* check-time scratch: effective mapcount and frame label */
 	uint32_t *chk_count, *chk_label;
 	uint32_t chk_gen;
+	uint32_t one_chk_count, one_chk_label;	/* storage for order 0 */
 };
 
 /* A page-cache slot: a folio page, a swap slot (shmem), or nothing. */
@@ -189,6 +194,10 @@ struct mvma {
 	uint64_t pgoff;		/* page offset in obj at start */
 	unsigned flags;		/* MV_* */
 	bool anon_vma;
+	/* swap_readahead_info: the last swap fault or hit, its window */
+	bool ra_valid;
+	uint64_t ra_addr;
+	unsigned ra_win, ra_hits;
 };
 
 struct mm {
