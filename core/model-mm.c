@@ -100,7 +100,7 @@ void m_folio_put_if_unused(struct model *m, struct mfolio *f)
 {
 	if (!f || f->kind == M_ZERO || f->kind == M_HZERO)
 		return;
-	if (f->total || f->pincount || f->swapcache || f->obj)
+	if (f->total || f->pincount || f->swapcache || f->obj || f->hold)
 		return;
 	folio_free(m, f);
 }

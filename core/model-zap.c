@@ -535,7 +535,20 @@ skip:
  * goes to swap (its PTEs become swap entries, exclusive when the page was
  * AnonExclusive) if there is swap; a page-cache folio is unmapped and
  * written to swap (tmpfs) if there is swap, else stays cached. */
+static void reclaim_folio_held(struct model *m, struct mm *mm,
+			       struct mfolio *f);
+
 static void reclaim_folio(struct model *m, struct mm *mm, struct mfolio *f)
+{
+	/* folio_isolate_lru()'s reference: f outlives its last unmap here */
+	f->hold++;
+	reclaim_folio_held(m, mm, f);
+	f->hold--;
+	m_folio_put_if_unused(m, f);
+}
+
+static void reclaim_folio_held(struct model *m, struct mm *mm,
+			       struct mfolio *f)
 {
 	uint64_t nr = UINT64_C(1) << f->order;
 	if (f->pincount)

@@ -96,6 +96,7 @@ struct mfolio {
 	bool readahead;		/* read ahead into the swap cache, not yet hit */
 	bool freed;
 	uint32_t pincount;	/* FOLL_PIN pins */
+	uint32_t hold;		/* the model's own temporary references */
 	uint32_t entire;	/* PMD mappings (table entries) */
 	uint32_t total;		/* all mappings (table entries), PTE + PMD */
 	uint32_t swap;		/* swapcache: the first slot */
