@@ -338,7 +338,8 @@ static int cmd_replay(int argc, char **argv)
 	struct ptv_error *err = ptv_trace_load(argv[optind], &t);
 	if (err)
 		return ptv_cli_report(err);
-	struct ptv_replay_model_opts mo = { .kernel = kernel };
+	struct ptv_replay_model_opts mo = { .kernel = kernel,
+					    .zero_page_maps = -1 };
 	/* A closed stdout must end the run through the normal path, which
 	 * restores the sysfs settings, not through SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);

@@ -766,6 +766,11 @@ struct ptv_error *ptv_replay_model(const struct ptv_trace *t,
 	if (err)
 		goto out;
 	m->swap_pages = m->cfg.have_swap ? free_swap_pages() : 0;
+	if (o && o->swap_known)
+		m->swap_pages = o->swap_pages;
+	m->cfg.have_swap = m->swap_pages > 0;
+	if (o && o->zero_page_maps >= 0)
+		m->cfg.zero_page_maps = o->zero_page_maps;
 	m->note = note;
 	m->note_arg = r;
 	struct mfolio *z = m_folio_new(m, M_ZERO, 0);

@@ -79,6 +79,12 @@ struct ptv_replay_model_opts {
 	 * upstream behaviour (the zero page on); NULL: the running kernel,
 	 * probed. */
 	const char *kernel;
+	/* -1: as above; 0 or 1: whether anon read faults map the zero page
+	 * (a snapshot records it; unit tests set it) */
+	int zero_page_maps;
+	/* false: the running system's free swap; true: swap_pages pages */
+	bool swap_known;
+	uint64_t swap_pages;
 };
 
 /* Predict trace t's records with the model of the kernel (core/model*.c).

@@ -65,7 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	struct ptv_replay_sink sink = { NULL, ev, pg, ct };
-	struct ptv_replay_model_opts o = { .kernel = size & 1 ? "6.1" : "6.18" };
+	struct ptv_replay_model_opts o = {
+		.kernel = size & 1 ? "6.1" : "6.18",
+		.zero_page_maps = size & 2 ? 0 : 1,
+		.swap_known = true, .swap_pages = size & 4 ? 0 : 65536,
+	};
 	err = ptv_replay_model(t, &o, &sink);
 	if (err)
 		ptv_error_destroy(err);
