@@ -467,10 +467,10 @@ static struct ptv_error *write_trace(struct importer *im)
 				    a, *a && *b ? ", " : "", b);
 			}
 			if (s->len == PAGE)
-				out(im, "t%zu touch %#" PRIx64 " %s\n", who,
+				out(im, "t%zu touch 0x%" PRIx64 " %s\n", who,
 				    s->addr, s->write ? "write" : "read");
 			else
-				out(im, "t%zu touch %#" PRIx64 " %#" PRIx64
+				out(im, "t%zu touch 0x%" PRIx64 " 0x%" PRIx64
 					" %s\n", who, s->addr, s->len,
 				    s->write ? "write" : "read");
 			break;

@@ -203,8 +203,9 @@ static void test_rules(void)
 	char *t = import(in, &o, &st, msg, sizeof(msg));
 	if (!ok(t, "rules: imports"))
 		printf("# %s\n", msg);
-	else
-		is_str(statements(t),
+	char *stmts = t ? statements(t) : NULL;
+	if (stmts)
+		is_str(stmts,
 		       "ptview-trace 1\n"
 		       "t0 touch 0x1000 0x3000 read\n"
 		       "t0 touch 0x4000 write\n"
@@ -212,6 +213,7 @@ static void test_rules(void)
 		       "t0 touch 0x6000 read\n"
 		       "t0 touch 0x8000 read\n"
 		       "check\n", "rules: the statements");
+	free(stmts);
 	ok(t && strstr(t, "# input line 7: error_code=0x15: protection fault, "
 		       "instruction fetch\nt0 touch 0x5000 read\n"),
 	   "rules: the note is on the line before its touch");
@@ -249,6 +251,12 @@ static void test_rules(void)
 		   NULL, &st, msg, sizeof(msg));
 	ok(t && strstr(t, "\nt0 fork t1\nt1 exit\nt0 fork t2\nt2 touch 0x1000 "
 		       "write\n") && parses(t, "reuse"), "a reused tid is a new task");
+	free(t);
+	/* Page 0 is spelled 0x0 (printf's %#x would say "0"; fuzz-found). */
+	t = import("a 1 " PF "address=0x10 ip=0x1 error_code=0x4\n", NULL, &st,
+		   msg, sizeof(msg));
+	ok(t && strstr(t, "\nt0 touch 0x0 read\n") && parses(t, "zero"),
+	   "a fault on page 0");
 	free(t);
 	/* COMM with spaces, and one that looks like an event name. */
 	t = import("Web Content 1 [0] 1.0: " PF "address=0x1000 ip=0x1 error_code=0x4\n"
