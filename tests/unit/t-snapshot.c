@@ -232,10 +232,18 @@ static uint8_t *damaged(const uint8_t *good, size_t len)
 	return b;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	plan(39);
 	struct ptv_snapshot *s = sample(), *r = NULL;
+	/* t-snapshot FILE: write the sample there (the fuzzer's seed) */
+	if (argc == 2) {
+		struct ptv_error *werr = ptv_snapshot_write(s, argv[1]);
+		ptv_snapshot_destroy(s);
+		if (werr)
+			fprintf(stderr, "%s\n", werr->message);
+		return werr ? 1 : 0;
+	}
+	plan(39);
 	void *vbuf;
 	size_t len;
 	struct ptv_error *err = ptv_snapshot_encode(s, &vbuf, &len);
