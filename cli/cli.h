@@ -96,5 +96,6 @@ extern const struct ptv_cmd_entry ptv_cmd_rmap_entry;
 extern const struct ptv_cmd_entry ptv_cmd_check_entry;
 extern const struct ptv_cmd_entry ptv_cmd_replay_entry;
 extern const struct ptv_cmd_entry ptv_cmd_trace_entry;
+extern const struct ptv_cmd_entry ptv_cmd_snapshot_entry;
 
 #endif /* PTV_CLI_H */

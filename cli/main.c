@@ -21,6 +21,7 @@ static const struct ptv_cmd_entry *const commands[] = {
 	&ptv_cmd_check_entry,
 	&ptv_cmd_replay_entry,
 	&ptv_cmd_trace_entry,
+	&ptv_cmd_snapshot_entry,
 	NULL,
 };
 

@@ -5,7 +5,7 @@
 # usage: run-all.sh BUILDDIR [SECONDS]
 set -eu
 build=$1 secs=${2:-20}
-srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+seeds=$(cd "$(dirname "$0")" && pwd)/seeds
 cd "$build"
 targets=$(make -s -p -n 2>/dev/null | sed -n 's/^PTV_FUZZERS = //p' | head -n1)
 targets="$targets tests/fuzz/fuzz-btf"
@@ -20,11 +20,13 @@ for t in $targets; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	mkdir -p "$scratch/$name"
-	# Seeds (tests/fuzz/seeds-NAME/, read only) where a target has them.
-	seeds=$srcdir/tests/fuzz/seeds-${name#fuzz-}
-	[ -d "$seeds" ] || seeds=
+	# seeds/NAME, when there is one, is read but never written to
+	set -- "$scratch/$name"
+	if [ -d "$seeds/$name" ]; then set -- "$@" "$seeds/$name"; fi
+	# the model starts from the project's traces
+	if [ "$name" = fuzz-model ]; then set -- "$@" "$seeds/../../traces"; fi
 	if "./$t" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 \
-		-artifact_prefix="$scratch/$name-" "$scratch/$name" $seeds \
+		-artifact_prefix="$scratch/$name-" "$@" \
 		>"$scratch/$name.log" 2>&1; then
 		runs=$(grep -o 'Done [0-9]* runs' "$scratch/$name.log" | tail -n1)
 		echo "fuzz $name: ${runs:-ran}, no findings"
