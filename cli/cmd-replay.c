@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/replay-score.h"
 #include "core/replay.h"
+#include "core/snapshot.h"
 #include "core/trace.h"
 
 struct printer {
@@ -263,6 +264,7 @@ static const struct option longopts[] = {
 	{ "compare", no_argument, NULL, 'c' },
 	{ "explain", no_argument, NULL, 'e' },
 	{ "timing", no_argument, NULL, 't' },
+	{ "from", required_argument, NULL, 'F' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -272,6 +274,7 @@ static int cmd_replay(int argc, char **argv)
 	const struct ptv_cmd_entry *self = &ptv_cmd_replay_entry;
 	bool json = false, live = false, score = false, compare = false;
 	bool explain = false, timing = false;
+	const char *from = NULL;
 	const char *kernel = NULL;
 	int c;
 	optind = 1;
@@ -294,6 +297,9 @@ static int cmd_replay(int argc, char **argv)
 			break;
 		case 't':
 			timing = true;
+			break;
+		case 'F':
+			from = optarg;
 			break;
 		case 'f':
 			if (!ptv_cli_parse_format(optarg, &json))
@@ -326,6 +332,9 @@ static int cmd_replay(int argc, char **argv)
 	if (live && compare)
 		return ptv_cli_usage_error(self, "--compare runs --live "
 					   "itself");
+	if ((live || compare) && from)
+		return ptv_cli_usage_error(self, "--from predicts from a "
+			"snapshot; --live and --compare run fresh processes");
 	if ((live || compare) && kernel)
 		return ptv_cli_usage_error(self, "--kernel names the kernel to "
 			"predict; --live and --compare run the running one");
@@ -340,6 +349,23 @@ static int cmd_replay(int argc, char **argv)
 		return ptv_cli_report(err);
 	struct ptv_replay_model_opts mo = { .kernel = kernel,
 					    .zero_page_maps = -1 };
+	struct ptv_snapshot *snap = NULL;
+	if (from) {
+		/* a PID (or "self") is snapshotted now; else a .ptsnap file */
+		char *end;
+		long pid = strtol(from, &end, 10);
+		if (!strcmp(from, "self"))
+			err = ptv_snapshot_take(getpid(), &snap);
+		else if (*from && !*end && pid > 0 && pid <= INT32_MAX)
+			err = ptv_snapshot_take((pid_t)pid, &snap);
+		else
+			err = ptv_snapshot_read(from, &snap);
+		if (err) {
+			ptv_trace_destroy(t);
+			return ptv_cli_report(err);
+		}
+		mo.from = snap;
+	}
 	/* A closed stdout must end the run through the normal path, which
 	 * restores the sysfs settings, not through SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
@@ -355,6 +381,7 @@ static int cmd_replay(int argc, char **argv)
 					print_counters };
 	err = live ? ptv_replay_live(t, &sink) : ptv_replay_model(t, &mo, &sink);
 	ptv_trace_destroy(t);
+	ptv_snapshot_destroy(snap);
 	if (fflush(stdout) != 0 && !err)
 		err = ptv_error_create(PTV_ERR_OTHER, "writing the records "
 				       "failed");
@@ -363,8 +390,9 @@ static int cmd_replay(int argc, char **argv)
 
 const struct ptv_cmd_entry ptv_cmd_replay_entry = {
 	.name = "replay",
-	.usage = "TRACE [--live | --compare] [--kernel VERSION] [--explain] "
-		 "[--timing] [--format=text|json] | --score OBSERVED PREDICTED",
+	.usage = "TRACE [--live | --compare] [--from PID|FILE.ptsnap] "
+		 "[--kernel VERSION] [--explain] [--timing] [--format=text|json] "
+		 "| --score OBSERVED PREDICTED",
 	.summary = "predict what a trace of mm events does, run it on the "
 		   "running kernel, compare the two",
 	.exec = cmd_replay,

@@ -92,6 +92,7 @@ static void folio_free(struct model *m, struct mfolio *f)
 		free(f->chk_count);
 		free(f->chk_label);
 	}
+	free(f->ext);
 	free(f);
 }
 
@@ -641,4 +642,17 @@ void m_pmd_set_huge(struct model *m, struct mm *mm, uint64_t addr,
 		f->entire++;
 		f->total++;
 	}
+}
+
+/* Record n mappings of page pg by processes outside the model. */
+bool m_folio_set_external(struct model *m, struct mfolio *f, unsigned pg,
+			  uint32_t n)
+{
+	if (!f->ext && !(f->ext = calloc(UINT64_C(1) << f->order,
+					 sizeof(*f->ext)))) {
+		m->oom = true;
+		return false;
+	}
+	f->ext[pg] = n;
+	return true;
 }

@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "core/live.h"
 #include "core/model.h"
+#include "core/snapshot.h"
 
 #define THP_DIR "/sys/kernel/mm/transparent_hugepage"
 
@@ -263,9 +264,16 @@ struct run {
 	struct ptv_replay_outcome *out;
 	size_t nout, capout;
 	char **strings;		/* "what" texts are static; nothing owned */
-	struct mobj *region_obj[PTV_TRACE_MAX_REGIONS];
-	/* check scratch */
-	uint32_t next_label;
+	/* --from: the snapshot's VMAs as regions, and its counters, which
+	 * the records are relative to */
+	struct snap_region {
+		char name[24];
+		uint64_t addr, size;
+	} *snap;
+	size_t nsnap;
+	struct counts {
+		int64_t anon, shmem, swap, tables;
+	} base;
 };
 
 static void note(struct model *m, const char *fn, const char *what,
@@ -428,7 +436,8 @@ static void chk_prepare(struct mfolio *f, uint32_t gen)
 	if (nr == 1) {
 		f->chk_count = &f->one_chk_count;
 		f->chk_label = &f->one_chk_label;
-		f->one_chk_count = f->one_chk_label = 0;
+		f->one_chk_count = f->ext ? f->ext[0] : 0;
+		f->one_chk_label = 0;
 		f->chk_gen = gen;
 		return;
 	}
@@ -445,6 +454,8 @@ static void chk_prepare(struct mfolio *f, uint32_t gen)
 		memset(f->chk_count, 0, nr * sizeof(*f->chk_count));
 		memset(f->chk_label, 0, nr * sizeof(*f->chk_label));
 	}
+	if (f->ext)
+		memcpy(f->chk_count, f->ext, nr * sizeof(*f->chk_count));
 	f->chk_gen = gen;
 }
 
@@ -519,100 +530,148 @@ static unsigned folio_mms(struct run *r, struct mfolio *f)
 	return n;
 }
 
+/* What /proc/PID/status would say, from the task's page tables: pages
+ * (anon, shmem/tmpfs), swap entries, and PUD, PMD and PTE tables with the
+ * deposited ones (VmPTE). */
+static struct counts task_counts(struct model *m, struct mm *mm)
+{
+	struct counts c = { 0 };
+	for (unsigned g = 0; g < 256; g++) {
+		struct mpud *pud = mm->pgd[g];
+		if (!pud)
+			continue;
+		c.tables++;
+		for (unsigned u = 0; u < M_PTRS; u++) {
+			struct mpmd *pmd = pud->e[u];
+			if (!pmd)
+				continue;
+			c.tables++;
+			for (unsigned i = 0; i < M_PTRS; i++) {
+				struct mpmd_ent *pe = &pmd->e[i];
+				c.tables += pe->type == MPMD_TABLE || pe->deposit;
+				if (pe->type == MPMD_HUGE) {
+					struct mfolio *f = m_folio(m, pe->folio);
+					if (f->kind == M_ANON)
+						c.anon += M_PTRS;
+					else if (f->kind == M_CACHE)
+						c.shmem += M_PTRS;
+					continue;
+				}
+				if (pe->type != MPMD_TABLE)
+					continue;
+				for (unsigned p = 0; p < M_PTRS; p++) {
+					uint64_t e = pe->pt->e[p];
+					if (MPTE_TYPE(e) == MPTE_SWAP) {
+						c.swap++;
+						continue;
+					}
+					if (MPTE_TYPE(e) != MPTE_PRESENT)
+						continue;
+					struct mfolio *f = m_folio(m, MPTE_ID(e));
+					if (f->kind == M_ANON)
+						c.anon++;
+					else if (f->kind == M_CACHE)
+						c.shmem++;
+				}
+			}
+		}
+	}
+	return c;
+}
+
+/* The page records of one region of one task. */
+static struct ptv_error *emit_region(struct run *r, const char *label,
+				     struct mtask *tk, const char *task,
+				     const char *region, uint64_t addr,
+				     uint64_t size, uint32_t *next_label)
+{
+	struct model *m = &r->m;
+	for (uint64_t off = 0; off < size; off += M_PAGE) {
+		uint64_t a = addr + off;
+		struct ptv_replay_page p = {
+			.check = label, .task = task, .region = region,
+			.off = off,
+		};
+		unsigned pg;
+		bool pmd;
+		struct mfolio *f = NULL;
+		uint64_t *e = NULL;
+		if (m_vma_find(tk->mm, a)) {
+			f = folio_at(m, tk->mm, a, &pg, &pmd);
+			e = m_pte_lookup(tk->mm, a);
+		}
+		if (!f) {
+			p.state = e && MPTE_TYPE(*e) == MPTE_SWAP ?
+				PTV_REPLAY_SWAP : PTV_REPLAY_NONE;
+		} else {
+			p.state = PTV_REPLAY_PRESENT;
+			p.pmd = pmd;
+			p.thp = f->order > 0 || f->kind == M_HZERO;
+			if (f->kind == M_ZERO) {
+				strcpy(p.frame, "zero");
+			} else if (f->kind == M_HZERO) {
+				strcpy(p.frame, "hzero");
+			} else if (f->chk_count) {
+				uint32_t *l = &f->chk_label[pg];
+				if (!*l)
+					*l = ++*next_label;
+				snprintf(p.frame, sizeof(p.frame), "F%" PRIu32,
+					 *l);
+				p.anon = f->kind == M_ANON;
+				p.mapcount = f->chk_count[pg];
+				if (f->order && m->cfg.pagemap_folio_excl)
+					p.exclusive = folio_mms(r, f) == 1 &&
+						!f->ext;
+				else
+					p.exclusive = p.mapcount == 1;
+			}
+		}
+		struct ptv_error *err = r->sink->page(r->sink->arg, &p);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
 static struct ptv_error *emit_check(struct run *r, const char *label)
 {
 	struct model *m = &r->m;
 	const struct ptv_trace *t = r->t;
 	count_mappings(r);
 	uint32_t next_label = 0;
+	struct ptv_error *err = NULL;
 	for (size_t ti = 0; ti < t->ntasks; ti++) {
 		struct mtask *tk = &m->tasks[ti];
 		if (!tk->mm)
 			continue;
 		const struct ptv_trace_task *tt = &t->tasks[ti];
-		int64_t anon = 0, shmem = 0, swap = 0;
-		for (size_t k = 0; k < tt->nregions; k++) {
+		/* a snapshot's VMAs first (every task descends from t0) */
+		for (size_t k = 0; k < r->nsnap && !err; k++)
+			err = emit_region(r, label, tk, tt->name,
+					  r->snap[k].name, r->snap[k].addr,
+					  r->snap[k].size, &next_label);
+		for (size_t k = 0; k < tt->nregions && !err; k++) {
 			const struct ptv_trace_region *rg =
 				&t->regions[tt->regions[k]];
-			for (uint64_t off = 0; off < rg->size; off += M_PAGE) {
-				uint64_t a = rg->addr + off;
-				struct ptv_replay_page p = {
-					.check = label, .task = tt->name,
-					.region = rg->name, .off = off,
-				};
-				unsigned pg;
-				bool pmd;
-				struct mfolio *f = NULL;
-				uint64_t *e = NULL;
-				if (m_vma_find(tk->mm, a)) {
-					f = folio_at(m, tk->mm, a, &pg, &pmd);
-					e = m_pte_lookup(tk->mm, a);
-				}
-				if (!f) {
-					p.state = e && MPTE_TYPE(*e) == MPTE_SWAP ?
-						PTV_REPLAY_SWAP : PTV_REPLAY_NONE;
-					swap += p.state == PTV_REPLAY_SWAP;
-				} else {
-					p.state = PTV_REPLAY_PRESENT;
-					p.pmd = pmd;
-					p.thp = f->order > 0 || f->kind == M_HZERO;
-					if (f->kind == M_ZERO) {
-						strcpy(p.frame, "zero");
-					} else if (f->kind == M_HZERO) {
-						strcpy(p.frame, "hzero");
-					} else {
-						uint32_t *l = &f->chk_label[pg];
-						if (!*l)
-							*l = ++next_label;
-						snprintf(p.frame, sizeof(p.frame),
-							 "F%" PRIu32, *l);
-						p.anon = f->kind == M_ANON;
-						p.mapcount = f->chk_count[pg];
-						if (f->order &&
-						    m->cfg.pagemap_folio_excl)
-							p.exclusive =
-								folio_mms(r, f) == 1;
-						else
-							p.exclusive =
-								p.mapcount == 1;
-						if (f->kind == M_ANON)
-							anon++;
-						else
-							shmem++;
-					}
-				}
-				struct ptv_error *err = r->sink->page(
-					r->sink->arg, &p);
-				if (err)
-					return err;
-			}
+			err = emit_region(r, label, tk, tt->name, rg->name,
+					  rg->addr, rg->size, &next_label);
 		}
-		/* page tables: PUD, PMD and PTE tables, and deposits */
-		int64_t tables = 0;
-		for (unsigned g = 0; g < 256; g++) {
-			struct mpud *pud = tk->mm->pgd[g];
-			if (!pud)
-				continue;
-			tables++;
-			for (unsigned u = 0; u < M_PTRS; u++) {
-				struct mpmd *pmd = pud->e[u];
-				if (!pmd)
-					continue;
-				tables++;
-				for (unsigned i = 0; i < M_PTRS; i++)
-					tables += pmd->e[i].type == MPMD_TABLE ||
-						  pmd->e[i].deposit;
-			}
-		}
-		struct ptv_replay_counters c = {
+		if (err)
+			return err;
+		/* t0 from a snapshot: relative to the snapshot; a child holds
+		 * nothing but what the trace gave it */
+		struct counts c = task_counts(m, tk->mm);
+		struct counts b = ti == 0 ? r->base : (struct counts){ 0 };
+		struct ptv_replay_counters rc = {
 			.check = label, .task = tt->name,
-			.rss_anon_kb = anon * 4, .rss_shmem_kb = shmem * 4,
-			.swap_kb = swap * 4, .pgtables_kb = tables * 4,
+			.rss_anon_kb = (c.anon - b.anon) * 4,
+			.rss_shmem_kb = (c.shmem - b.shmem) * 4,
+			.swap_kb = (c.swap - b.swap) * 4,
+			.pgtables_kb = (c.tables - b.tables) * 4,
 			.minor = tk->minor, .major = tk->major,
 		};
 		tk->minor = tk->major = 0;
-		struct ptv_error *err = r->sink->counters(r->sink->arg, &c);
-		if (err)
+		if ((err = r->sink->counters(r->sink->arg, &rc)))
 			return err;
 	}
 	return NULL;
@@ -723,6 +782,63 @@ static struct ptv_error *run_stmt(struct run *r, const struct ptv_trace_stmt *st
 	return r->sink->event(r->sink->arg, &ev);
 }
 
+/* A snapshot's settings, where it recorded them. */
+static void snapshot_settings(struct m_cfg *c, const struct ptv_snapshot *s)
+{
+	const struct ptv_snap_settings *st = &s->settings;
+	if (st->thp[0])
+		c->thp = thp_word(st->thp, c->thp);
+	if (st->use_zero_page >= 0)
+		c->use_zero_page = st->use_zero_page;
+	if (st->max_ptes_none >= 0)
+		c->max_ptes_none = (unsigned)st->max_ptes_none;
+	if (st->max_ptes_swap >= 0)
+		c->max_ptes_swap = (unsigned)st->max_ptes_swap;
+	if (st->max_ptes_shared >= 0)
+		c->max_ptes_shared = (unsigned)st->max_ptes_shared;
+	if (st->fault_around_bytes >= 4096)
+		c->fault_around_pages = (unsigned)(st->fault_around_bytes / 4096);
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned order = i + 1;	/* mthp[i] is hugepages-(8 << i)kB */
+		if (order > M_PMD_ORDER || !st->mthp[i][0])
+			continue;
+		c->mthp[order] = thp_word(st->mthp[i], M_THP_NEVER);
+		c->mthp_known[order] = c->mthp_anon || order == M_PMD_ORDER;
+	}
+	if (s->zero_page_maps >= 0)
+		c->zero_page_maps = s->zero_page_maps;
+}
+
+/* t0 as the snapshot's process; its VMAs become regions v<start>. */
+static struct ptv_error *from_snapshot(struct run *r,
+				       const struct ptv_snapshot *s)
+{
+	struct model *m = &r->m;
+	struct ptv_error *err = m_import_snapshot(m, m->tasks[0].mm, s);
+	if (err)
+		return err;
+	r->snap = calloc(s->nvmas ? s->nvmas : 1, sizeof(*r->snap));
+	if (!r->snap)
+		return ptv_enomem;
+	for (size_t i = 0; i < s->nvmas; i++) {
+		const struct ptv_snap_vma *v = &s->vmas[i];
+		if (v->start >= PTV_TRACE_ADDR_LIMIT)
+			continue;
+		struct snap_region *sr = &r->snap[r->nsnap++];
+		snprintf(sr->name, sizeof(sr->name), "v%" PRIx64, v->start);
+		sr->addr = v->start;
+		sr->size = v->end - v->start;
+	}
+	struct counts c = task_counts(m, m->tasks[0].mm);
+	r->base.anon = c.anon;
+	r->base.shmem = c.shmem;
+	r->base.swap = c.swap;
+	r->base.tables = c.tables;
+	m_note(m, "ptview snapshot", "t0 starts as the snapshot's process", 0,
+	       0);
+	return NULL;
+}
+
 static void model_free(struct model *m)
 {
 	for (size_t i = 0; i < PTV_TRACE_MAX_TASKS; i++)
@@ -740,6 +856,7 @@ static void model_free(struct model *m)
 			free(f->chk_count);
 			free(f->chk_label);
 		}
+		free(f->ext);
 		free(f);
 	}
 	free(m->folios);
@@ -762,9 +879,15 @@ struct ptv_error *ptv_replay_model(const struct ptv_trace *t,
 	r->t = t;
 	r->sink = sink;
 	struct model *m = &r->m;
-	struct ptv_error *err = m_config(&m->cfg, o ? o->kernel : NULL);
+	const struct ptv_snapshot *snap = o ? o->from : NULL;
+	const char *kernel = o ? o->kernel : NULL;
+	if (!kernel && snap)
+		kernel = snap->kernel;
+	struct ptv_error *err = m_config(&m->cfg, kernel);
 	if (err)
 		goto out;
+	if (snap)
+		snapshot_settings(&m->cfg, snap);
 	m->swap_pages = m->cfg.have_swap ? free_swap_pages() : 0;
 	if (o && o->swap_known)
 		m->swap_pages = o->swap_pages;
@@ -785,6 +908,8 @@ struct ptv_error *ptv_replay_model(const struct ptv_trace *t,
 		err = ptv_enomem;
 		goto out;
 	}
+	if (snap && (err = from_snapshot(r, snap)))
+		goto out;
 	for (size_t i = 0; i < t->nstmts && !err; i++)
 		err = run_stmt(r, &t->stmts[i]);
 	if (!err)
@@ -792,6 +917,7 @@ struct ptv_error *ptv_replay_model(const struct ptv_trace *t,
 out:
 	model_free(m);
 	free(r->out);
+	free(r->snap);
 	free(r);
 	return err;
 }

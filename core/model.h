@@ -110,6 +110,9 @@ struct mfolio {
 	uint8_t *excl, *data;
 	uint32_t one_map;	/* storage for order 0 */
 	uint8_t one_excl, one_data;
+	/* mappings by processes outside the model (a snapshot's), per page;
+	 * NULL when none */
+	uint32_t *ext;
 	/* check-time scratch: effective mapcount and frame label */
 	uint32_t *chk_count, *chk_label;
 	uint32_t chk_gen;
@@ -281,6 +284,14 @@ void m_pmd_clear(struct model *m, struct mm *mm, uint64_t addr,
 void m_pmd_set_huge(struct model *m, struct mm *mm, uint64_t addr,
 		    struct mpmd_ent *pe, struct mfolio *f, bool write,
 		    bool deposit);
+
+bool m_folio_set_external(struct model *m, struct mfolio *f, unsigned pg,
+			  uint32_t n);
+
+/* model-snap.c */
+struct ptv_snapshot;
+struct ptv_error *m_import_snapshot(struct model *m, struct mm *mm,
+				    const struct ptv_snapshot *s);
 
 /* model-fault.c */
 enum { MF_OK = 0, MF_MAJOR = 1, MF_SIGSEGV = 2, MF_SIGBUS = 4,

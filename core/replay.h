@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct ptv_error;
+struct ptv_snapshot;
 struct ptv_trace;
 
 /* One decision of the kernel for one page or range: the function whose
@@ -85,6 +86,9 @@ struct ptv_replay_model_opts {
 	/* false: the running system's free swap; true: swap_pages pages */
 	bool swap_known;
 	uint64_t swap_pages;
+	/* --from: t0 starts as this snapshot's process (its kernel and
+	 * settings too, unless kernel is given); NULL: t0 starts empty */
+	const struct ptv_snapshot *from;
 };
 
 /* Predict trace t's records with the model of the kernel (core/model*.c).
