@@ -133,7 +133,7 @@ struct ptv_error *m_import_snapshot(struct model *m, struct mm *mm,
 {
 	struct ptv_error *err = NULL;
 	struct mobj **objs = calloc(s->nvmas ? s->nvmas : 1, sizeof(*objs));
-	struct pfn_map h = { 0 };
+	struct pfn_map h = { 0 }, occ = { 0 }, swaps = { 0 };
 	if (!objs || !pfn_map_init(&h, s->npages + 1)) {
 		err = ptv_enomem;
 		goto out;
@@ -160,9 +160,21 @@ struct ptv_error *m_import_snapshot(struct model *m, struct mm *mm,
 			goto out;
 		}
 	}
-	/* swap slots by (type, offset): the pages are sorted by address,
-	 * not by slot, so look back through a small table */
-	struct pfn_map swaps = { 0 };
+	/* how often each PFN is mapped in the snapshot's own process, so
+	 * that kpagecount less that is the mappings outside the model */
+	if (!pfn_map_init(&occ, s->npages + 1)) {
+		err = ptv_enomem;
+		goto out;
+	}
+	for (size_t k = 0; k < s->npages; k++) {
+		const struct ptv_snap_page *p = &s->pages[k];
+		if (p->state != PTV_SNAP_PRESENT || p->zero || p->hzero)
+			continue;
+		size_t i = pfn_slot(&occ, p->pfn + 1);
+		occ.keys[i] = p->pfn + 1;
+		occ.ids[i]++;
+	}
+	/* swap slots by (type, offset) */
 	if (!pfn_map_init(&swaps, s->npages + 1)) {
 		err = ptv_enomem;
 		goto out;
@@ -223,28 +235,34 @@ struct ptv_error *m_import_snapshot(struct model *m, struct mm *mm,
 		}
 		bool anon = f->kind == M_ANON;
 		bool excl = anon && p->mapcount <= 1;
+		/* the first time a PFN is seen, the mappings of it outside
+		 * the model (kpagecount less this process's) */
+		size_t oi = pfn_slot(&occ, p->pfn + 1);
+		uint32_t ext = 0;
+		if (occ.keys[oi] && !(occ.ids[oi] & 0x80000000u)) {
+			uint32_t own = occ.ids[oi];
+			ext = p->mapcount > own ? p->mapcount - own : 0;
+			occ.ids[oi] |= 0x80000000u;
+		}
+		if (ext) {
+			if (!m_folio_set_external(m, f, pg, ext)) {
+				err = ptv_enomem;
+				break;
+			}
+			f->mapcount[pg] += ext;
+			f->total += ext;
+		}
+		f->excl[pg] = excl;
 		if (p->pmd && f->order == M_PMD_ORDER) {
 			struct mpmd_ent *pe = m_pmd_alloc(m, mm, p->addr);
 			if (!pe) {
 				err = ptv_enomem;
 				break;
 			}
-			if (pe->type == MPMD_NONE) {
+			if (pe->type == MPMD_NONE)
 				m_pmd_set_huge(m, mm, p->addr, pe, f,
 					       (v->prot & PTV_PROT_W) &&
 					       (excl || v->shared), anon);
-				/* mappings outside the model: kpagecount less
-				 * this one */
-				f->entire += p->mapcount > 1 ?
-					p->mapcount - 1 : 0;
-				f->total += p->mapcount > 1 ? p->mapcount - 1 : 0;
-			}
-			if (p->mapcount > 1 &&
-			    !m_folio_set_external(m, f, pg, p->mapcount - 1)) {
-				err = ptv_enomem;
-				break;
-			}
-			f->excl[pg] = excl;
 			continue;
 		}
 		struct mpte *pt = m_pte_alloc(m, mm, p->addr);
@@ -255,18 +273,11 @@ struct ptv_error *m_import_snapshot(struct model *m, struct mm *mm,
 		bool w = (v->prot & PTV_PROT_W) && (v->shared || excl);
 		pt->e[(p->addr >> 12) & 511u] = MPTE_MKPRESENT(f->id, pg,
 			w ? MPTE_WRITE | MPTE_DIRTY : 0);
-		/* kpagecount: this mapping and any outside the model */
-		uint32_t n = p->mapcount ? p->mapcount : 1;
-		f->mapcount[pg] += n;
-		f->total += n;
-		if (n > 1 && !m_folio_set_external(m, f, pg, n - 1)) {
-			err = ptv_enomem;
-			break;
-		}
-		f->excl[pg] = excl;
+		m_map_page(m, f, pg);
 	}
-	pfn_map_free(&swaps);
 out:
+	pfn_map_free(&swaps);
+	pfn_map_free(&occ);
 	pfn_map_free(&h);
 	free(objs);
 	return err;

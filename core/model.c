@@ -272,7 +272,7 @@ struct run {
 	} *snap;
 	size_t nsnap;
 	struct counts {
-		int64_t anon, shmem, swap, tables;
+		int64_t anon, file, shmem, swap, tables;
 	} base;
 };
 
@@ -553,8 +553,10 @@ static struct counts task_counts(struct model *m, struct mm *mm)
 					struct mfolio *f = m_folio(m, pe->folio);
 					if (f->kind == M_ANON)
 						c.anon += M_PTRS;
-					else if (f->kind == M_CACHE)
+					else if (f->kind == M_CACHE && f->shmem)
 						c.shmem += M_PTRS;
+					else if (f->kind == M_CACHE)
+						c.file += M_PTRS;
 					continue;
 				}
 				if (pe->type != MPMD_TABLE)
@@ -570,8 +572,10 @@ static struct counts task_counts(struct model *m, struct mm *mm)
 					struct mfolio *f = m_folio(m, MPTE_ID(e));
 					if (f->kind == M_ANON)
 						c.anon++;
-					else if (f->kind == M_CACHE)
+					else if (f->kind == M_CACHE && f->shmem)
 						c.shmem++;
+					else if (f->kind == M_CACHE)
+						c.file++;
 				}
 			}
 		}
@@ -665,6 +669,7 @@ static struct ptv_error *emit_check(struct run *r, const char *label)
 		struct ptv_replay_counters rc = {
 			.check = label, .task = tt->name,
 			.rss_anon_kb = (c.anon - b.anon) * 4,
+			.rss_file_kb = (c.file - b.file) * 4,
 			.rss_shmem_kb = (c.shmem - b.shmem) * 4,
 			.swap_kb = (c.swap - b.swap) * 4,
 			.pgtables_kb = (c.tables - b.tables) * 4,
@@ -830,10 +835,7 @@ static struct ptv_error *from_snapshot(struct run *r,
 		sr->size = v->end - v->start;
 	}
 	struct counts c = task_counts(m, m->tasks[0].mm);
-	r->base.anon = c.anon;
-	r->base.shmem = c.shmem;
-	r->base.swap = c.swap;
-	r->base.tables = c.tables;
+	r->base = c;
 	m_note(m, "ptview snapshot", "t0 starts as the snapshot's process", 0,
 	       0);
 	return NULL;
