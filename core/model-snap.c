@@ -13,6 +13,7 @@
  * read-only; a swap entry mapped here is exclusive when its slot appears
  * once; page tables exist exactly where some page or swap entry is.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,9 @@
 #include "core/snapshot.h"
 
 #define KPF_SWAPCACHE_BIT 13	/* include/uapi/linux/kernel-page-flags.h */
+/* The model keeps a file's page cache as an array from offset 0: a VMA
+ * mapping beyond 256 GiB of its file is refused. */
+#define MAX_OBJ_PAGES (UINT64_C(1) << 26)
 
 struct pfn_map {
 	uint64_t *keys;		/* head PFN + 1; 0 = empty */
@@ -76,6 +80,8 @@ static struct mobj *obj_for(struct model *m, const struct ptv_snapshot *s,
 		if (end > pages)
 			pages = end;
 	}
+	if (pages > MAX_OBJ_PAGES)
+		return NULL;
 	return m_obj_new(m, pages, sv->backing == PTV_SNAP_SHMEM);
 }
 
@@ -105,8 +111,11 @@ static struct mfolio *folio_of(struct model *m, struct pfn_map *h,
 	uint64_t head = p->pfn & ~(nr - 1);
 	*pg = (unsigned)(p->pfn - head);
 	size_t i = pfn_slot(h, head + 1);
-	if (h->keys[i])
-		return m_folio(m, h->ids[i]);
+	if (h->keys[i]) {
+		/* the snapshot said another order before: not a page of it */
+		struct mfolio *f = m_folio(m, h->ids[i]);
+		return f && *pg < (1u << f->order) ? f : NULL;
+	}
 	bool anon = p->kflags & PTV_KPF(ANON);
 	struct mfolio *f = m_folio_new(m, anon ? M_ANON : M_CACHE, order);
 	if (!f)
@@ -149,7 +158,11 @@ struct ptv_error *m_import_snapshot(struct model *m, struct mm *mm,
 		};
 		if (sv->backing == PTV_SNAP_FILE || sv->backing == PTV_SNAP_SHMEM) {
 			if (!(objs[i] = obj_for(m, s, i, objs))) {
-				err = ptv_enomem;
+				err = m->oom ? ptv_enomem :
+					ptv_error_create(PTV_ERR_UNSUPPORTED,
+						"the VMA at %#" PRIx64 " maps its "
+						"file beyond 256 GiB, more than "
+						"the model holds", sv->start);
 				goto out;
 			}
 			v.obj = objs[i];
@@ -200,8 +213,11 @@ struct ptv_error *m_import_snapshot(struct model *m, struct mm *mm,
 			}
 			struct mpte *pt = m_pte_alloc(m, mm, p->addr);
 			if (!pt) {
-				err = ptv_enomem;
-				break;
+				if (m->oom) {
+					err = ptv_enomem;
+					break;
+				}
+				continue;	/* under a PMD mapping */
 			}
 			m->swap[slot].count++;
 			pt->e[(p->addr >> 12) & 511u] = MPTE_MKSWAP(slot,
@@ -219,8 +235,11 @@ struct ptv_error *m_import_snapshot(struct model *m, struct mm *mm,
 			}
 			struct mpte *pt = m_pte_alloc(m, mm, p->addr);
 			if (!pt) {
-				err = ptv_enomem;
-				break;
+				if (m->oom) {
+					err = ptv_enomem;
+					break;
+				}
+				continue;	/* under a PMD mapping */
 			}
 			pt->e[(p->addr >> 12) & 511u] = MPTE_MKPRESENT(m->zero,
 								       0, 0);
@@ -230,8 +249,11 @@ struct ptv_error *m_import_snapshot(struct model *m, struct mm *mm,
 		uint64_t index = v->obj ? m_vma_index(v, p->addr) : 0;
 		struct mfolio *f = folio_of(m, &h, p, v->obj, index, &pg);
 		if (!f) {
-			err = ptv_enomem;
-			break;
+			if (m->oom) {
+				err = ptv_enomem;
+				break;
+			}
+			continue;	/* inconsistent with an earlier page */
 		}
 		bool anon = f->kind == M_ANON;
 		bool excl = anon && p->mapcount <= 1;
@@ -267,8 +289,11 @@ struct ptv_error *m_import_snapshot(struct model *m, struct mm *mm,
 		}
 		struct mpte *pt = m_pte_alloc(m, mm, p->addr);
 		if (!pt) {
-			err = ptv_enomem;
-			break;
+			if (m->oom) {
+				err = ptv_enomem;
+				break;
+			}
+			continue;	/* under a PMD mapping already */
 		}
 		bool w = (v->prot & PTV_PROT_W) && (v->shared || excl);
 		pt->e[(p->addr >> 12) & 511u] = MPTE_MKPRESENT(f->id, pg,

@@ -8,9 +8,54 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/replay.h"
 #include "core/snapshot.h"
+#include "core/trace.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct ptv_error *no_event(void *a, const struct ptv_replay_event *e)
+{
+	(void)a;
+	(void)e;
+	return NULL;
+}
+static struct ptv_error *no_page(void *a, const struct ptv_replay_page *p)
+{
+	(void)a;
+	(void)p;
+	return NULL;
+}
+static struct ptv_error *no_counters(void *a,
+				     const struct ptv_replay_counters *c)
+{
+	(void)a;
+	(void)c;
+	return NULL;
+}
+
+/* The model's import of whatever parses (replay --from) must not crash
+ * either: a trace that forks and writes a little, run on it. */
+static void model_one(const struct ptv_snapshot *s)
+{
+	static const char text[] = "ptview-trace 1\nt0 fork t1\nt1 exit\n";
+	uint64_t span = 0;
+	for (size_t i = 0; i < s->nvmas; i++)
+		span += s->vmas[i].end - s->vmas[i].start;
+	if (span > (UINT64_C(64) << 20))
+		return;		/* check records for every page: slow */
+	struct ptv_trace *t;
+	if (ptv_trace_parse(text, sizeof(text) - 1, "fuzz", &t))
+		__builtin_trap();
+	struct ptv_replay_sink sink = { NULL, no_event, no_page, no_counters };
+	struct ptv_replay_model_opts o = { .kernel = "6.18", .zero_page_maps = 1,
+					   .swap_known = true,
+					   .swap_pages = 1024, .from = s };
+	struct ptv_error *err = ptv_replay_model(t, &o, &sink);
+	if (err)
+		ptv_error_destroy(err);
+	ptv_trace_destroy(t);
+}
 
 static void parse_one(const uint8_t *data, size_t size)
 {
@@ -35,6 +80,7 @@ static void parse_one(const uint8_t *data, size_t size)
 		__builtin_trap();
 	free(buf2);
 	free(buf);
+	model_one(s);
 	ptv_snapshot_destroy(t);
 	ptv_snapshot_destroy(s);
 }
