@@ -352,8 +352,7 @@ int m_madvise_collapse(struct model *m, struct mm *mm, uint64_t start,
 		}
 		uint64_t lo = a, hi = v->end < end ? v->end : end;
 		a = hi;
-		if (!m_thp_allowed(m, v, M_PMD_ORDER, true) ||
-		    (v->obj && !m->cfg.collapse_file))
+		if (!m->cfg.collapse || !m_thp_allowed(m, v, M_PMD_ORDER, true))
 			return -EINVAL;
 		uint64_t hstart = (lo + M_PMD_SIZE - 1) & ~(M_PMD_SIZE - 1);
 		uint64_t hend = hi & ~(M_PMD_SIZE - 1);

@@ -562,7 +562,10 @@ static int do_swap_page(struct model *m, struct vmf *vf)
 	if (!exclusive && f->total == 1 && !f->swapcache && !f->pincount)
 		exclusive = true;	/* folio_ref_count() == 1 */
 	f->excl[0] = exclusive;
-	if (exclusive && (vf->v->prot & PTV_PROT_W))
+	/* 6.18 maps an exclusive page writable even on a read fault; 6.1
+	 * only on a write fault (a later write then faults again) */
+	if (exclusive && (vf->v->prot & PTV_PROT_W) &&
+	    (vf->write || m->cfg.swapin_read_writable))
 		*vf->pte |= MPTE_WRITE;
 	m_note(m, "do_swap_page", ret == MF_MAJOR ?
 	       (fresh ? "read from swap, swap cache skipped" :

@@ -46,7 +46,14 @@ static bool parse_version(const char *s, unsigned *ret)
 static void m_profile(struct m_cfg *c)
 {
 	unsigned v = c->kver;
-	c->collapse_file = v >= KV(6, 2, 0);	/* MADV_COLLAPSE of shmem/files */
+	/* MADV_COLLAPSE came in 6.1, for shmem and files too (6.1 forces a
+	 * huge page for it whatever shmem_enabled or huge= say) */
+	c->collapse = v >= KV(6, 1, 0);
+	/* 6.1's do_swap_page() maps a swapped-in page writable only on a
+	 * write fault; 6.18 also on a read when the page is exclusive (seen
+	 * with replay --live on both; the release in between that changed it
+	 * is not pinned down: 6.7 is a guess) */
+	c->swapin_read_writable = v >= KV(6, 7, 0);
 	c->mthp_anon = v >= KV(6, 8, 0);	/* multi-size THP (anon) */
 	c->split_zero_remap = v >= KV(6, 12, 0);	/* thp split zero remap */
 	c->huge_zero_wp_alloc = v >= KV(6, 13, 0);	/* do_huge_zero_wp_pmd */
@@ -626,6 +633,10 @@ static struct ptv_error *emit_region(struct run *r, const char *label,
 				if (f->order && m->cfg.pagemap_folio_excl)
 					p.exclusive = folio_mms(r, f) == 1 &&
 						!f->ext;
+				else if (pmd)
+					/* 6.1 pagemap_pmd_range(): the head
+					 * page's mapcount decides */
+					p.exclusive = f->chk_count[0] == 1;
 				else
 					p.exclusive = p.mapcount == 1;
 			}

@@ -65,7 +65,9 @@ struct m_cfg {
 	bool pagemap_folio_excl;	/* 6.15+: PM_MMAP_EXCLUSIVE of a large
 					 * folio is per folio (mapped by one
 					 * mm), not per page */
-	bool collapse_file;		/* 6.2+: MADV_COLLAPSE of shmem/files */
+	bool collapse;			/* 6.1+: MADV_COLLAPSE exists */
+	bool swapin_read_writable;	/* do_swap_page maps an exclusive page
+					 * writable on a read fault */
 	bool collapse_ro_ok;		/* MADV_COLLAPSE of write-protected
 					 * PTEs (no SCAN_PAGE_RO) */
 	bool large_wp_reuse;		/* 6.13+: do_wp_page may reuse a large
