@@ -14,6 +14,7 @@
  * What it changes outside itself, and putting it back on every way out,
  * is core/replay-guard.c's.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -554,6 +556,94 @@ static struct ptv_error *emit_state(struct live_run *run, const char *label)
 	return err;
 }
 
+/* --- khugepaged ------------------------------------------------------------------ */
+
+/* khugepaged's pid (a kernel thread named so), 0 when there is none. */
+static pid_t khugepaged_pid(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t found = 0;
+	while (d && !found && (de = readdir(d))) {
+		char path[300], comm[32];
+		long pid = strtol(de->d_name, NULL, 10);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) &&
+		    !strcmp(comm, "khugepaged\n"))
+			found = (pid_t)pid;
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Is it asleep in its own wait (not mid-scan: a scan that sleeps waits in
+ * some other function)?  Its state, wait channel and context switches. */
+static bool khugepaged_state(pid_t pid, bool *idle, unsigned long *nvcsw)
+{
+	char path[64], line[128], wchan[64] = "";
+	char state = '?';
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	*nvcsw = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "State:", 6))
+			sscanf(line + 6, " %c", &state);
+		else if (!strncmp(line, "voluntary_ctxt_switches:", 24))
+			sscanf(line + 24, "%lu", nvcsw);
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	if ((f = fopen(path, "re"))) {
+		if (!fgets(wchan, sizeof(wchan), f))
+			wchan[0] = 0;
+		fclose(f);
+	}
+	/* wchan names the function it sleeps in; "0" or empty: hidden */
+	bool in_own = !strcmp(wchan, "khugepaged") || !strcmp(wchan, "0") ||
+		      !wchan[0];
+	*idle = (state == 'S' || state == 'I') && in_own;
+	return true;
+}
+
+/* Writing a khugepaged or THP setting wakes khugepaged, which then scans
+ * once before it sleeps again (scan_sleep_millisecs_store() resets its
+ * timer; enabling THP ends its wait).  That pass must not meet the trace's
+ * processes half way: write, then, if it woke within wake_ms, wait (at
+ * most two seconds) until it is back in its own wait. */
+static int write_quiet(const char *path, const char *value, int wake_ms)
+{
+	pid_t k = khugepaged_pid();
+	bool idle;
+	unsigned long before = 0, now;
+	bool known = k && khugepaged_state(k, &idle, &before);
+	int r = ptv_guard_set(path, value);
+	if (r || !known)
+		return r;
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+	bool woke = false;
+	for (int ms = 0; ms < wake_ms && !woke; ms += 2) {
+		nanosleep(&ts, NULL);
+		woke = khugepaged_state(k, &idle, &now) &&
+		       (now > before || !idle);
+	}
+	for (int i = 0, quiet = 0; woke && i < 1000 && quiet < 5; i++) {
+		nanosleep(&ts, NULL);
+		if (!khugepaged_state(k, &idle, &now))
+			break;
+		quiet = idle ? quiet + 1 : 0;
+	}
+	return 0;
+}
+
 /* --- statements ----------------------------------------------------------------- */
 
 static struct ptv_error *run_set(struct live_run *run,
@@ -563,7 +653,7 @@ static struct ptv_error *run_set(struct live_run *run,
 	int ret = 0;
 	for (size_t i = 0; i < st->nset; i++) {
 		setting_path(&st->set[i], path, sizeof(path));
-		int r = ptv_guard_set(path, st->set[i].value);
+		int r = write_quiet(path, st->set[i].value, 20);
 		if (r && !ret)
 			ret = r;
 	}
@@ -695,6 +785,7 @@ struct ptv_error *ptv_replay_live(const struct ptv_trace *t,
 					"(it reads PFNs, kpageflags and "
 					"kpagecount, and sets THP sysfs files)");
 	struct live_run *run = calloc(1, sizeof(*run));
+	void *keep = MAP_FAILED;	/* see below: keeps khugepaged asleep */
 	if (!run)
 		return ptv_enomem;
 	run->t = t;
@@ -735,8 +826,26 @@ struct ptv_error *ptv_replay_live(const struct ptv_trace *t,
 	/* Agents whose parent task exits are reparented to us, not to an
 	 * init that may never reap them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* khugepaged sleeps on its timer only while some mm is on its list;
+	 * with none it waits for the first to register and scans at once,
+	 * which would be the trace's first MADV_HUGEPAGE.  Keep this process
+	 * on the list for the run (a VM_HUGEPAGE range, not inherited by
+	 * the agents). */
+	keep = mmap(NULL, 4u << 20, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (keep != MAP_FAILED) {
+		char *h = (char *)(((uintptr_t)keep + (2u << 20) - 1) &
+				   ~(uintptr_t)((2u << 20) - 1));
+		madvise(keep, 4u << 20, MADV_DONTFORK);
+		/* an anon_vma first: khugepaged_enter_vma() registers only
+		 * a VMA that has one; read-only then, so that khugepaged's
+		 * pass leaves it alone (SCAN_PAGE_RO) */
+		h[0] = 1;
+		mprotect(h, 2u << 20, PROT_READ);
+		madvise(h, 2u << 20, MADV_HUGEPAGE);
+	}
 	if (ptv_guard_saved(SCAN_SLEEP)) {
-		int r = ptv_guard_set(SCAN_SLEEP, SCAN_SLEEP_RUN);
+		int r = write_quiet(SCAN_SLEEP, SCAN_SLEEP_RUN, 200);
 		if (r) {
 			err = ptv_error_os(-r, "%s", SCAN_SLEEP);
 			goto out;
@@ -747,6 +856,8 @@ struct ptv_error *ptv_replay_live(const struct ptv_trace *t,
 	err = run_trace(run);
 out:
 	stop_agents(run);
+	if (keep != MAP_FAILED)
+		munmap(keep, 4u << 20);
 	ptv_guard_restore();
 	ptv_guard_catch_signals(false);
 	for (size_t i = 0; i < PTV_TRACE_MAX_FILES; i++)

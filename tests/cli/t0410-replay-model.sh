@@ -114,10 +114,11 @@ for o in "$REC61"/*.observed.jsonl; do
 	elif [ -f "$OWN/$name.trace" ]; then t=$OWN/$name.trace
 	else t=$SHARED/${name#shared-}.trace; fi
 	[ -f "$t" ] || { test_skip "6.1/$name" "no $t"; continue; }
-	case $name in 020-*|064-*)
-		test_skip "6.1/$name" "6.1 reads tmpfs pages back with swap-cluster readahead, whose reach depends on where the slots landed (not reproducible)"
-		continue ;;
-	esac
+	# 6.1 reads tmpfs pages back with swap-cluster readahead, whose reach
+	# depends on where the slots landed: which fault is major is not
+	# reproducible there, so those traces' fault counts are left out
+	drop="del(.pmd) | del(.counters)"
+	case $name in 020-*|064-*) drop="$drop | del(.faults)" ;; esac
 	if grep -q '^# needs: swap' "$OWN/$name.trace" 2>/dev/null && [ -z "$SWAP" ]; then
 		test_skip "6.1/$name" "needs swap"
 		continue
@@ -128,8 +129,8 @@ for o in "$REC61"/*.observed.jsonl; do
 	fi
 	test_expect_success "6.1/$name: the 6.1 profile matches a real 6.1 kernel" '
 		"$PTVIEW" replay --kernel 6.1 --format=json "$t" >p61.jsonl &&
-		"$JQ" -c "select(.check) | del(.pmd) | del(.counters)" "$o" >o.s &&
-		"$JQ" -c "select(.check) | del(.pmd) | del(.counters)" p61.jsonl >p.s &&
+		"$JQ" -c "select(.check) | $drop" "$o" >o.s &&
+		"$JQ" -c "select(.check) | $drop" p61.jsonl >p.s &&
 		"$PTVIEW" replay --score o.s p.s >score; status=$?; cat score;
 		test $status = 0
 	'

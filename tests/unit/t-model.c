@@ -322,7 +322,7 @@ static void swap_rules(void)
 
 int main(void)
 {
-	plan(54);
+	plan(56);
 	fork_shares_then_copies();
 	child_exit_reuse();
 	fault_around_clips();
