@@ -91,9 +91,14 @@ expect_eq() {
 # --- live-process helpers ----------------------------------------------------
 
 # Serialise tests that change global state (THP sysfs, swap): one at a time
-# across the whole suite, whatever make -j does.
+# on the machine, whatever make -j does and however many build trees run
+# their tests at once (the state is the machine's, not the tree's).
 global_state_lock() {
-	exec 9>"$PTV_BUILDDIR/tests/.global-state.lock"
+	if [ -d /run/lock ] && [ -w /run/lock ]; then
+		exec 9>/run/lock/ptview-tests.lock
+	else
+		exec 9>"$PTV_BUILDDIR/tests/.global-state.lock"
+	fi
 	flock 9
 }
 
