@@ -141,9 +141,13 @@ static void core_present_page(struct core_snap *c, struct ptv_page *p)
 static int core_pages(void *arg, const struct ptv_page *first, uint64_t n)
 {
 	struct core_snap *c = arg;
+	/* The walk's contract (core/walk.h): the pages of a range differ
+	 * only in vaddr and, unless pfn_same, in an advancing PFN. */
 	for (uint64_t i = 0; i < n; i++) {
-		struct ptv_page q;
-		ptv_page_nth(first, i, &q);
+		struct ptv_page q = *first;
+		q.vaddr += i * 4096;
+		if (!q.pfn_same)
+			q.pfn += i;
 		if (q.state == PTV_STATE_PRESENT && (q.has & PTV_HAS_PFN))
 			core_present_page(c, &q);
 		struct ptv_snap_page sp;
