@@ -41,6 +41,16 @@ test_expect_success 'its pages are the ones dump --core --pages walks' '
 test_expect_success 'VMAs: vm_flags and anon_vma from the dump' '
 	json_any snap ".type == \"vma\" and .start == \"0x1000001e0000\" and .backing == \"anon\" and .anon_vma and (.vmflags | index(\"ac\")) and (.vmflags | index(\"nh\"))"
 '
+test_expect_success 'VmFlags: what the guest'"'"'s smaps said (but sd)' '
+	"$JQ" -r ".processes[\"$WL\"].smaps[]" "$S/truth/truth-meta.json" |
+	awk '"'"'/^[0-9a-f]+-[0-9a-f]+ /{ split($1, r, "-"); a = r[1]; sub(/^0+/, "", a) }
+		/^VmFlags:/{ n = 0; for (i = 2; i <= NF; i++)
+			if ($i ~ /^(hg|nh|lo|lf|dc|wf|dd|ac|nr|mm|pf|io|de|mg|um|uw|ui|gd|ht|ms|sr|rr)$/) f[n++] = $i
+			s = ""; for (i = 0; i < n; i++) s = s " " f[i]; print a s }'"'"' |
+	while read a f; do echo "$a $(echo $f | tr " " "\n" | sort | tr "\n" " ")"; done >t.flags &&
+	"$JQ" -r '"'"'select(.type == "vma") | "\(.start | ltrimstr("0x")) \(.vmflags | sort | join(" ")) "'"'"' snap >s.flags &&
+	test $(wc -l <t.flags) = 27 && diff t.flags s.flags
+'
 test_expect_success 'replay --from runs on it' '
 	printf "ptview-trace 1\n" >empty.trace &&
 	"$PTVIEW" replay --from wl.ptsnap --format=json empty.trace >pred &&
