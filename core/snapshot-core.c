@@ -81,6 +81,9 @@ struct core_snap {
 	const struct ptv_vma *vma;
 	struct ptv_snap_page_vec pv;
 	struct ptv_error *err;		/* what stopped the walk */
+	uint64_t page_size;
+	uint64_t pmd_pages;		/* pages of a PMD leaf: the huge zero
+					   page's size */
 };
 
 /* What /proc/kpageflags and /proc/kpagecount (fs/proc/page.c) say for a
@@ -118,7 +121,7 @@ static void core_present_page(struct core_snap *c, struct ptv_page *p)
 	const struct ptv_kpage_info *pi = &c->pinfo;
 	bool zero = pi->zero_pfn_known && p->pfn == pi->zero_pfn;
 	bool hzero = pi->huge_zero_known && p->pfn >= pi->huge_zero_pfn &&
-		     p->pfn < pi->huge_zero_pfn + 512;
+		     p->pfn < pi->huge_zero_pfn + c->pmd_pages;
 	ptv_page_set(p, PTV_B_ZERO_PAGE, zero);
 	ptv_page_set(p, PTV_B_HUGE_ZERO_PAGE, hzero);
 	struct ptv_frame f;
@@ -145,7 +148,7 @@ static int core_pages(void *arg, const struct ptv_page *first, uint64_t n)
 	 * only in vaddr and, unless pfn_same, in an advancing PFN. */
 	for (uint64_t i = 0; i < n; i++) {
 		struct ptv_page q = *first;
-		q.vaddr += i * 4096;
+		q.vaddr += i * c->page_size;
 		if (!q.pfn_same)
 			q.pfn += i;
 		if (q.state == PTV_STATE_PRESENT && (q.has & PTV_HAS_PFN))
@@ -238,6 +241,9 @@ struct ptv_error *ptv_snapshot_take_core(const struct ptv_kernel_opts *ko,
 		goto out;
 	}
 	ptv_kpage_info_init(c.k, &c.pinfo);
+	c.page_size = page_size;
+	c.pmd_pages = UINT64_C(1) << (c.k->arch->entry_shift(&c.k->params,
+		PTV_LEVEL_PMD) - c.k->arch->page_shift);
 	if (!(s = calloc(1, sizeof(*s)))) {
 		err = ptv_enomem;
 		goto out;
