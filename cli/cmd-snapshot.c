@@ -1,5 +1,6 @@
-/* cmd-snapshot.c: `ptview snapshot` — save a live process's address space
- * to a .ptsnap file for `ptview replay --from`, and read one back. */
+/* cmd-snapshot.c: `ptview snapshot` — save a process's address space, live
+ * or from a crash dump (--core), to a .ptsnap file for `ptview replay
+ * --from`, and read one back. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/kernel.h"
 #include "core/snapshot.h"
 #include "core/trace.h"
 
@@ -152,8 +154,7 @@ static uint64_t file_size(const char *path)
 static const struct option longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "read", required_argument, NULL, 'r' },
-	{ "format", required_argument, NULL, 'f' },
-	{ "help", no_argument, NULL, 'h' },
+	PTV_CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -161,11 +162,12 @@ static int cmd_snapshot(int argc, char **argv)
 {
 	const struct ptv_cmd_entry *self = &ptv_cmd_snapshot_entry;
 	const char *out = NULL, *in = NULL;
+	struct ptv_kernel_opts ko = { 0 };
 	bool json = false;
 	int c, status;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
-		int r = ptv_cli_common_opt(self, c, argv, &json, NULL, &status);
+		int r = ptv_cli_common_opt(self, c, argv, &json, &ko, &status);
 		if (r == PTV_OPT_EXIT)
 			return status;
 		if (r == PTV_OPT_DONE)
@@ -182,8 +184,13 @@ static int cmd_snapshot(int argc, char **argv)
 						   argv[optind - 1]);
 		}
 	}
+	if (!ptv_cli_core_opts_ok(self, &ko, &status))
+		return status;
 	struct ptv_snapshot *s;
 	struct ptv_error *err;
+	if (in && ko.core)
+		return ptv_cli_usage_error(self, "--read and --core: one source "
+					   "at a time");
 	if (in) {
 		if (optind < argc)
 			return ptv_cli_usage_error(self,
@@ -213,6 +220,9 @@ static int cmd_snapshot(int argc, char **argv)
 		return ptv_cli_usage_error(self, "one process at a time");
 	const char *a = argv[optind];
 	unsigned long long pid;
+	if (strcmp(a, "self") == 0 && ko.core)
+		return ptv_cli_usage_error(self, "'self' is a live process: "
+					   "give a PID of the dump");
 	if (strcmp(a, "self") == 0)
 		pid = (unsigned long long)getpid();
 	else if (!ptv_cli_parse_u64(a, &pid) || pid == 0 || pid >= (1u << 30))
@@ -221,7 +231,9 @@ static int cmd_snapshot(int argc, char **argv)
 		return ptv_cli_usage_error(self, "-o FILE is required: a "
 					   "snapshot is written only where -o "
 					   "says");
-	if ((err = ptv_snapshot_take((pid_t)pid, &s)))
+	err = ko.core ? ptv_snapshot_take_core(&ko, (int)pid, &s) :
+			ptv_snapshot_take((pid_t)pid, &s);
+	if (err)
 		return ptv_cli_report(err);
 	err = ptv_snapshot_write(s, out);
 	if (!err)
@@ -235,7 +247,8 @@ static int cmd_snapshot(int argc, char **argv)
 
 const struct ptv_cmd_entry ptv_cmd_snapshot_entry = {
 	.name = "snapshot",
-	.usage = "[--format=text|json] PID|self -o FILE.ptsnap | "
+	.usage = "[--format=text|json] [--core FILE [--btf FILE --system-map "
+		 "FILE | --vmlinux FILE]] PID|self -o FILE.ptsnap | "
 		 "--read FILE.ptsnap [-o FILE.ptsnap]",
 	.summary = "save a process's address space for replay --from",
 	.exec = cmd_snapshot,

@@ -249,8 +249,8 @@ static enum ptv_snap_backing snap_backing(enum ptv_backing b)
 	}
 }
 
-static struct ptv_error *copy_vmas(const struct ptv_vma_list *list,
-				   struct ptv_snapshot *s)
+struct ptv_error *ptv_snapshot_copy_vmas(const struct ptv_vma_list *list,
+					 struct ptv_snapshot *s)
 {
 	s->vmas = calloc(list->n ? list->n : 1, sizeof(*s->vmas));
 	if (!s->vmas)
@@ -278,13 +278,8 @@ static struct ptv_error *copy_vmas(const struct ptv_vma_list *list,
 	return NULL;
 }
 
-struct page_vec {
-	struct ptv_snap_page *v;
-	size_t n, cap;
-};
-
-static struct ptv_error *page_vec_push(struct page_vec *pv,
-				       const struct ptv_snap_page *p)
+struct ptv_error *ptv_snap_page_vec_push(struct ptv_snap_page_vec *pv,
+					  const struct ptv_snap_page *p)
 {
 	if (pv->n == pv->cap) {
 		size_t cap = pv->cap ? pv->cap * 2 : 4096;
@@ -313,8 +308,7 @@ static struct ptv_error *hidden_error(int pid)
 		pid);
 }
 
-/* Convert one page of the live source; false for pages not stored. */
-static bool snap_page(const struct ptv_page *p, struct ptv_snap_page *o)
+bool ptv_snap_page_from(const struct ptv_page *p, struct ptv_snap_page *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->addr = p->vaddr;
@@ -349,7 +343,7 @@ static struct ptv_page chunk[PTV_LIVE_CHUNK];
 /* Every present or swapped page of vma, appended to pv. */
 static struct ptv_error *take_vma(struct ptv_live *l, const struct ptv_vma *vma,
 				  struct ptv_snap_vma *svma,
-				  struct page_vec *pv)
+				  struct ptv_snap_page_vec *pv)
 {
 	struct ptv_error *err;
 	for (uint64_t addr = vma->start; addr < vma->end;) {
@@ -365,7 +359,7 @@ static struct ptv_error *take_vma(struct ptv_live *l, const struct ptv_vma *vma,
 				return err;
 			for (size_t i = 0; i < n; i++) {
 				struct ptv_snap_page sp;
-				if (!snap_page(&chunk[i], &sp))
+				if (!ptv_snap_page_from(&chunk[i], &sp))
 					continue;
 				if ((sp.state == PTV_SNAP_PRESENT && !sp.pfn) ||
 				    (sp.state == PTV_SNAP_SWAP && !sp.swap_off))
@@ -375,7 +369,7 @@ static struct ptv_error *take_vma(struct ptv_live *l, const struct ptv_vma *vma,
 				     !sp.hzero) ||
 				    (sp.state == PTV_SNAP_SWAP && !svma->shared))
 					svma->anon_vma = true;
-				if ((err = page_vec_push(pv, &sp)))
+				if ((err = ptv_snap_page_vec_push(pv, &sp)))
 					return err;
 			}
 			addr += (uint64_t)n << 12;
@@ -393,7 +387,7 @@ struct ptv_error *ptv_snapshot_take(pid_t pid, struct ptv_snapshot **ret)
 			"snapshots need 4 KiB pages; this system has %ld", ps);
 	struct ptv_frames *frames = NULL;
 	struct ptv_live *l = NULL;
-	struct page_vec pv = { 0 };
+	struct ptv_snap_page_vec pv = { 0 };
 	struct ptv_snapshot *s = NULL;
 	/* The process first (a missing one is that, whoever asks), then the
 	 * frames: without root nothing else is worth reading. */
@@ -426,7 +420,8 @@ struct ptv_error *ptv_snapshot_take(pid_t pid, struct ptv_snapshot **ret)
 	if ((err = read_counters(l, s->pid, &s->counters)))
 		goto out;
 	const struct ptv_vma_list *vmas = ptv_live_vmas(l);
-	if ((err = copy_vmas(vmas, s)) || (err = read_smaps(s->pid, s)))
+	if ((err = ptv_snapshot_copy_vmas(vmas, s)) ||
+	    (err = read_smaps(s->pid, s)))
 		goto out;
 	for (size_t i = 0; i < vmas->n; i++) {
 		if ((err = take_vma(l, &vmas->v[i], &s->vmas[i], &pv)))

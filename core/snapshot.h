@@ -209,4 +209,43 @@ void ptv_snapshot_fix_crcs(void *buf, size_t len);
 
 void ptv_snapshot_destroy(struct ptv_snapshot *s);
 
+/* Take a snapshot of process pid from a memory image (a crash dump or
+ * kcore) instead of /proc: ko names the image and its types and symbols
+ * (core/kernel.h).  The VMAs and their vm_flags and anon_vma come from the
+ * kernel's own structures, the pages from a walk of the task's page tables,
+ * kpageflags and kpagecount from the struct pages (the bits a struct page
+ * tells: see snapshot-core.c).  What a dump does not hold stays unknown:
+ * the settings ("" / -1), minflt and majflt (0); zero_page_maps is 1 (every
+ * upstream kernel maps the zero page on an anonymous read fault).  Errors
+ * from opening the image as they are (PTV_ERR_FORMAT for a damaged file,
+ * PTV_ERR_OS for a missing one); PTV_ERR_NO_SUCH_TASK when the image has no
+ * such process with an address space.  The caller owns *ret. */
+struct ptv_kernel_opts;
+struct ptv_error *ptv_snapshot_take_core(const struct ptv_kernel_opts *ko,
+					 int pid, struct ptv_snapshot **ret);
+
+/* ---- Shared by the snapshot takers (snapshot-take.c, snapshot-core.c) ---- */
+
+struct ptv_page;
+struct ptv_vma_list;
+
+/* A growing array of pages; v is owned by whoever holds the vector. */
+struct ptv_snap_page_vec {
+	struct ptv_snap_page *v;
+	size_t n, cap;
+};
+
+/* Append *p; an error beyond PTV_SNAP_MAX_PAGES pages or out of memory. */
+struct ptv_error *ptv_snap_page_vec_push(struct ptv_snap_page_vec *pv,
+					  const struct ptv_snap_page *p);
+
+/* Convert one page record (core/page.h): state, PFN or swap entry, level,
+ * zero pages, kpageflags and kpagecount when p has them.  False for pages
+ * a snapshot does not store (neither present nor swapped). */
+bool ptv_snap_page_from(const struct ptv_page *p, struct ptv_snap_page *o);
+
+/* Fill s->vmas and s->nvmas from list (vmflags and anon_vma left 0). */
+struct ptv_error *ptv_snapshot_copy_vmas(const struct ptv_vma_list *list,
+					 struct ptv_snapshot *s);
+
 #endif /* PTV_SNAPSHOT_H */
