@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/kernel.h"
 #include "core/replay-score.h"
 #include "core/replay.h"
 #include "core/snapshot.h"
@@ -265,6 +266,7 @@ static const struct option longopts[] = {
 	{ "explain", no_argument, NULL, 'e' },
 	{ "timing", no_argument, NULL, 't' },
 	{ "from", required_argument, NULL, 'F' },
+	PTV_CLI_CORE_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -275,6 +277,7 @@ static int cmd_replay(int argc, char **argv)
 	bool json = false, live = false, score = false, compare = false;
 	bool explain = false, timing = false;
 	const char *from = NULL;
+	struct ptv_kernel_opts ko = { 0 };
 	const char *kernel = NULL;
 	int c;
 	optind = 1;
@@ -313,10 +316,18 @@ static int cmd_replay(int argc, char **argv)
 			return ptv_cli_usage_error(self, "%s needs an argument",
 						   argv[optind - 1]);
 		default:
+			if (ptv_cli_core_opt(c, optarg, &ko))
+				break;
 			return ptv_cli_usage_error(self, "unknown option '%s'",
 						   argv[optind - 1]);
 		}
 	}
+	int ostatus;
+	if (!ptv_cli_core_opts_ok(self, &ko, &ostatus))
+		return ostatus;
+	if (ko.core && !from)
+		return ptv_cli_usage_error(self, "--core names the dump that "
+					   "--from PID is taken from");
 	if (score) {
 		if (live || kernel || compare)
 			return ptv_cli_usage_error(self, "--score takes no "
@@ -354,9 +365,15 @@ static int cmd_replay(int argc, char **argv)
 		/* a PID (or "self") is snapshotted now; else a .ptsnap file */
 		char *end;
 		long pid = strtol(from, &end, 10);
-		if (!strcmp(from, "self"))
+		bool is_pid = *from && !*end && pid > 0 && pid <= INT32_MAX;
+		if (ko.core && !is_pid)
+			err = ptv_error_create(PTV_ERR_USAGE, "with --core, "
+				"--from takes the PID of a task in the dump");
+		else if (ko.core)
+			err = ptv_snapshot_take_core(&ko, (int)pid, &snap);
+		else if (!strcmp(from, "self"))
 			err = ptv_snapshot_take(getpid(), &snap);
-		else if (*from && !*end && pid > 0 && pid <= INT32_MAX)
+		else if (is_pid)
 			err = ptv_snapshot_take((pid_t)pid, &snap);
 		else
 			err = ptv_snapshot_read(from, &snap);
@@ -390,7 +407,8 @@ static int cmd_replay(int argc, char **argv)
 
 const struct ptv_cmd_entry ptv_cmd_replay_entry = {
 	.name = "replay",
-	.usage = "TRACE [--live | --compare] [--from PID|FILE.ptsnap] "
+	.usage = "TRACE [--live | --compare] [--from PID|FILE.ptsnap "
+		 "| --core DUMP [type options] --from PID] "
 		 "[--kernel VERSION] [--explain] [--timing] [--format=text|json] "
 		 "| --score OBSERVED PREDICTED",
 	.summary = "predict what a trace of mm events does, run it on the "

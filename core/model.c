@@ -904,6 +904,9 @@ struct ptv_error *ptv_replay_model(const struct ptv_trace *t,
 	m->swap_pages = m->cfg.have_swap ? free_swap_pages() : 0;
 	if (o && o->swap_known)
 		m->swap_pages = o->swap_pages;
+	/* a snapshot's swap entries are in swap whatever this system has */
+	for (size_t i = 0; snap && i < snap->npages; i++)
+		m->swap_pages += snap->pages[i].state == PTV_SNAP_SWAP;
 	m->cfg.have_swap = m->swap_pages > 0;
 	if (o && o->zero_page_maps >= 0)
 		m->cfg.zero_page_maps = o->zero_page_maps;

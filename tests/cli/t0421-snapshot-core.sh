@@ -3,7 +3,8 @@
 # 12's 6.1 kernel under QEMU) holds the same pages as `dump --core --pages`
 # for the workload's child (pid 100): present pages with their PFN,
 # kpagecount, folio order, level, zero pages and anon bit, and swap entries;
-# replay --from runs on it; damaged or missing dumps are exit 1.
+# replay --from runs on it, and replay --core DUMP --from PID forks the
+# dump's task with its swap entries; damaged or missing dumps are exit 1.
 . "$PTV_SRCDIR/tests/lib.sh"
 require_shared
 F=$PTV_FIXTURES/deb61-basic
@@ -71,5 +72,14 @@ test_expect_success 'usage errors: self, --read with --core, types without --cor
 	"$PTVIEW" snapshot --core "$F/vmcore.elf" $BTF self -o x.ptsnap 2>/dev/null; test $? = 2 &&
 	"$PTVIEW" snapshot --core "$F/vmcore.elf" --read wl.ptsnap 2>/dev/null; test $? = 2 &&
 	"$PTVIEW" snapshot $BTF $WL -o x.ptsnap 2>/dev/null; test $? = 2
+'
+test_expect_success 'replay --core DUMP --from PID: a fork of the dump'"'"'s task' '
+	printf "ptview-trace 1\nt0 fork t1\ncheck f\n" >fork.trace &&
+	"$PTVIEW" replay --core "$F/vmcore.elf" $BTF --from $WL --format=json fork.trace >out &&
+	nswap=$("$JQ" -s "[.[] | select(.type == \"snapshot\")][0].swap" snap) &&
+	json_any out ".check == \"f\" and .task == \"t1\" and .counters.swap_kb == $nswap * 4" &&
+	json_any out ".check == \"f\" and .task == \"t0\" and .counters.rss_anon_kb == 0" &&
+	"$PTVIEW" replay --core "$F/vmcore.elf" $BTF fork.trace 2>/dev/null; test $? = 2 &&
+	"$PTVIEW" replay --core "$F/vmcore.elf" $BTF --from wl.ptsnap fork.trace 2>/dev/null; test $? = 2
 '
 test_done
