@@ -73,7 +73,7 @@ static enum scan collapse_huge_page(struct model *m, struct mm *mm,
 	for (unsigned i = 0; i < M_PTRS; i++) {
 		uint64_t a = h + (uint64_t)i * M_PAGE;
 		if (MPTE_TYPE(pe->pt->e[i]) == MPTE_SWAP)
-			m_swapin_page(m, mm, v, a, false, false);
+			m_swapin_page(m, mm, v, a, false);
 	}
 	struct mpte *pt = m_pte_own(m, pe);
 	if (!pt)
@@ -104,15 +104,8 @@ static enum scan collapse_huge_page(struct model *m, struct mm *mm,
 			m_zap_pte(m, v, &pt->e[i]);
 	}
 	free(pt);
-	pe->type = MPMD_NONE;
-	pe->pt = NULL;
 	/* the table is deposited: set_pmd_at of the new THP */
-	pe->type = MPMD_HUGE;
-	pe->folio = n->id;
-	pe->write = v->prot & PTV_PROT_W;
-	pe->deposit = true;
-	n->entire = 1;
-	n->total = 1;
+	m_pmd_set_huge(m, pe, n, v->prot & PTV_PROT_W, true);
 	m_note(m, "collapse_huge_page", "PTEs collapsed into a new PMD-mapped "
 	       "THP", h, M_PMD_SIZE);
 	return SCAN_SUCCEED;
@@ -234,10 +227,10 @@ static enum scan collapse_pte_mapped_thp(struct model *m, struct mm *mm,
 		for (unsigned i = 0; pt && i < M_PTRS; i++)
 			if (pt->e[i])
 				m_zap_pte(m, v, &pt->e[i]);
-		m_pmd_clear(m, mm, h, pe);
+		m_pmd_clear(m, pe);
 		pe = m_pmd_alloc(m, mm, h);
 	}
-	m_pmd_set_huge(m, mm, h, pe, thp, v->shared && (v->prot & PTV_PROT_W),
+	m_pmd_set_huge(m, pe, thp, v->shared && (v->prot & PTV_PROT_W),
 		       false);
 	m_note(m, "collapse_pte_mapped_thp", "page-cache THP mapped by the "
 	       "PMD", h, M_PMD_SIZE);
@@ -269,7 +262,7 @@ static void retract_page_tables(struct model *m, struct mobj *o,
 				empty &= !pt->e[j];
 			if (!empty)
 				continue;
-			m_pmd_clear(m, mm, a, pe);
+			m_pmd_clear(m, pe);
 			m_note(m, "retract_page_tables", "empty PTE table freed",
 			       a, M_PMD_SIZE);
 		}

@@ -123,12 +123,9 @@ static void set_pte(struct vmf *vf, uint64_t addr, struct mfolio *f,
  * VMA's vm_page_prot.  A shared mapping of tmpfs/shmem needs no write
  * notification (no page_mkwrite, no dirty accounting), so its read faults
  * map the page writable; a private one maps it read-only (COW). */
-static bool cache_pte_writable(const struct mvma *v, bool write)
+static bool cache_pte_writable(const struct mvma *v)
 {
-	if (!(v->prot & PTV_PROT_W))
-		return false;
-	return v->shared;
-	(void)write;
+	return (v->prot & PTV_PROT_W) && v->shared;
 }
 
 /* filemap_map_pages(): map the page-cache pages of [from, to] (indices)
@@ -159,7 +156,7 @@ static bool filemap_map_pages(struct model *m, struct vmf *vf, uint64_t from,
 		if (vf->pt->e[pte_idx(addr)])
 			continue;
 		set_pte(vf, addr, f, cache_page(f, i),
-			cache_pte_writable(v, false));
+			cache_pte_writable(v));
 		mapped++;
 		if (addr == vf->addr)
 			hit = true;
@@ -210,7 +207,7 @@ static int do_read_fault(struct model *m, struct vmf *vf)
 	if (!vf->pt && !(vf->pt = m_pte_alloc(m, vf->mm, vf->addr)))
 		return MF_SIGBUS;
 	set_pte(vf, vf->addr, f, cache_page(f, idx),
-		cache_pte_writable(vf->v, false));
+		cache_pte_writable(vf->v));
 	m_note(m, "do_read_fault", major ? "page-cache page read from swap" :
 	       "page-cache page mapped", vf->addr, M_PAGE);
 	return major ? MF_MAJOR : MF_OK;
@@ -576,12 +573,11 @@ static int do_swap_page(struct model *m, struct vmf *vf)
 	return ret;
 }
 
-/* A swap-in outside a fault (khugepaged's __collapse_huge_page_swapin,
- * GUP's faults); returns the MF_* flags. */
+/* A swap-in that is not a fault of the task's (collapse's
+ * __collapse_huge_page_swapin, which counts none); returns the MF_* flags. */
 int m_swapin_page(struct model *m, struct mm *mm, struct mvma *v,
-		  uint64_t addr, bool write, bool fault)
+		  uint64_t addr, bool write)
 {
-	(void)fault;
 	struct vmf vf = { .mm = mm, .v = v, .addr = addr, .write = write };
 	vf.pe = m_pmd_lookup(mm, addr);
 	if (!vf.pe || vf.pe->type != MPMD_TABLE)
@@ -643,7 +639,7 @@ static int do_huge_pmd_anonymous_page(struct model *m, struct vmf *vf)
 	uint64_t h = vf->addr & ~(M_PMD_SIZE - 1);
 	vf->v->anon_vma = true;		/* vmf_anon_prepare */
 	if (!vf->write && m->cfg.zero_page_maps && m->cfg.use_zero_page) {
-		m_pmd_set_huge(m, vf->mm, h, vf->pe, m_folio(m, m->hzero),
+		m_pmd_set_huge(m, vf->pe, m_folio(m, m->hzero),
 			       false, true);
 		m_note(m, "do_huge_pmd_anonymous_page", "read: the huge zero "
 		       "page", h, M_PMD_SIZE);
@@ -654,7 +650,7 @@ static int do_huge_pmd_anonymous_page(struct model *m, struct vmf *vf)
 		return MF_SIGBUS;
 	f->vaddr = h;
 	memset(f->excl, 1, M_PTRS);
-	m_pmd_set_huge(m, vf->mm, h, vf->pe, f, vf->v->prot & PTV_PROT_W,
+	m_pmd_set_huge(m, vf->pe, f, vf->v->prot & PTV_PROT_W,
 		       true);
 	m_note(m, "do_huge_pmd_anonymous_page", "new PMD-mapped THP", h,
 	       M_PMD_SIZE);

@@ -99,7 +99,7 @@ static bool copy_huge_pmd(struct model *m, struct mm *child,
 		for (unsigned i = 0; i < M_PTRS; i++)
 			f->excl[i] = 0;
 	spe->write = false;
-	m_pmd_set_huge(m, child, a, dpe, f, false, true);
+	m_pmd_set_huge(m, dpe, f, false, true);
 	m_note(m, "copy_huge_pmd", f->kind == M_HZERO ? "huge zero page "
 	       "shared" : "THP shared, both PMDs write-protected", a,
 	       M_PMD_SIZE);

@@ -368,11 +368,6 @@ oom:
 	return NULL;
 }
 
-static struct mpmd *pmd_table(struct mm *mm, uint64_t addr)
-{
-	struct mpud *pud = mm->pgd[PGD_IDX(addr)];
-	return pud ? pud->e[PUD_IDX(addr)] : NULL;
-}
 
 /* copy_pte_range()'s effect on one entry, due since the fork: the entry
  * write-protected (is_cow_mapping), the page no longer AnonExclusive
@@ -416,7 +411,6 @@ struct mpte *m_pte_own(struct model *m, struct mpmd_ent *pe)
 			return NULL;
 		}
 		c->users = 1;
-		c->npinned = 0;
 		c->fork_pending = false;
 		for (unsigned i = 0; i < M_PTRS; i++) {
 			uint64_t e = pt->e[i];
@@ -455,7 +449,6 @@ struct mpte *m_pte_alloc(struct model *m, struct mm *mm, uint64_t addr)
 		pt->users = 1;
 		pe->type = MPMD_TABLE;
 		pe->pt = pt;
-		pmd_table(mm, addr)->used++;
 		return pt;
 	}
 	return m_pte_own(m, pe);
@@ -496,12 +489,12 @@ void m_pte_free(struct model *m, struct mpte *pt)
 	free(pt);
 }
 
-static void pmd_entry_clear(struct model *m, struct mm *mm, uint64_t addr,
-			    struct mpmd_ent *pe)
+/* Clear a PMD entry: a PTE table (this mm's use of it) or a huge mapping
+ * (zap_huge_pmd); a deposited table goes with it. */
+void m_pmd_clear(struct model *m, struct mpmd_ent *pe)
 {
 	if (pe->type == MPMD_TABLE) {
 		m_pte_free(m, pe->pt);
-		pmd_table(mm, addr)->used--;
 	} else if (pe->type == MPMD_HUGE) {
 		struct mfolio *f = m_folio(m, pe->folio);
 		if (f && f->kind != M_HZERO) {
@@ -509,7 +502,6 @@ static void pmd_entry_clear(struct model *m, struct mm *mm, uint64_t addr,
 			f->total--;
 			m_folio_put_if_unused(m, f);
 		}
-		pmd_table(mm, addr)->used--;
 	}
 	memset(pe, 0, sizeof(*pe));
 }
@@ -540,7 +532,7 @@ void m_free_pgtables(struct model *m, struct mm *mm, uint64_t addr,
 	for (uint64_t a = addr; a < end && a >= addr; a += M_PMD_SIZE) {
 		struct mpmd_ent *pe = m_pmd_lookup(mm, a);
 		if (pe && pe->type == MPMD_TABLE)
-			pmd_entry_clear(m, mm, a, pe);
+			m_pmd_clear(m, pe);
 	}
 	/* free_pmd_range's tail, per PUD entry touched */
 	for (uint64_t a = addr & ~(M_PUD_SIZE - 1); a < end;
@@ -561,8 +553,7 @@ void m_free_pgtables(struct model *m, struct mm *mm, uint64_t addr,
 		struct mpmd *pmd = pud->e[PUD_IDX(a)];
 		for (unsigned i = 0; i < M_PTRS; i++)
 			if (pmd->e[i].type != MPMD_NONE)
-				pmd_entry_clear(m, mm, a + i * M_PMD_SIZE,
-						&pmd->e[i]);
+				m_pmd_clear(m, &pmd->e[i]);
 		free(pmd);
 		pud->e[PUD_IDX(a)] = NULL;
 		pud->used--;
@@ -601,10 +592,8 @@ void m_mm_destroy(struct model *m, struct mm *mm)
 			struct mpmd *pmd = pud->e[u];
 			if (!pmd)
 				continue;
-			uint64_t base = ((uint64_t)g << 39) | ((uint64_t)u << 30);
 			for (unsigned i = 0; i < M_PTRS; i++)
-				pmd_entry_clear(m, mm, base + i * M_PMD_SIZE,
-						&pmd->e[i]);
+				m_pmd_clear(m, &pmd->e[i]);
 			free(pmd);
 		}
 		free(pud);
@@ -616,23 +605,13 @@ void m_mm_destroy(struct model *m, struct mm *mm)
 	free(mm);
 }
 
-/* Exported for the zap and fault code: clear a PMD entry (zap_huge_pmd or
- * freeing a table). */
-void m_pmd_clear(struct model *m, struct mm *mm, uint64_t addr,
-		 struct mpmd_ent *pe)
-{
-	pmd_entry_clear(m, mm, addr, pe);
-}
 
 /* set_pmd_at() of a huge mapping in a none PMD entry, with a deposited
  * PTE table when the kernel deposits one (anon THPs, the huge zero page). */
-void m_pmd_set_huge(struct model *m, struct mm *mm, uint64_t addr,
-		    struct mpmd_ent *pe, struct mfolio *f, bool write,
-		    bool deposit)
+void m_pmd_set_huge(struct model *m, struct mpmd_ent *pe, struct mfolio *f,
+		    bool write, bool deposit)
 {
 	(void)m;
-	if (pe->type == MPMD_NONE)
-		pmd_table(mm, addr)->used++;
 	pe->type = MPMD_HUGE;
 	pe->folio = f->id;
 	pe->write = write;

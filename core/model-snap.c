@@ -228,7 +228,7 @@ struct ptv_error *m_import_snapshot(struct model *m, struct mm *mm,
 			if (p->hzero && p->pmd) {
 				struct mpmd_ent *pe = m_pmd_alloc(m, mm, p->addr);
 				if (pe && pe->type == MPMD_NONE)
-					m_pmd_set_huge(m, mm, p->addr, pe,
+					m_pmd_set_huge(m, pe,
 						       m_folio(m, m->hzero),
 						       false, true);
 				continue;
@@ -282,7 +282,7 @@ struct ptv_error *m_import_snapshot(struct model *m, struct mm *mm,
 				break;
 			}
 			if (pe->type == MPMD_NONE)
-				m_pmd_set_huge(m, mm, p->addr, pe, f,
+				m_pmd_set_huge(m, pe, f,
 					       (v->prot & PTV_PROT_W) &&
 					       (excl || v->shared), anon);
 			continue;

@@ -94,7 +94,7 @@ void m_zap_range(struct model *m, struct mm *mm, struct mvma *v,
 		bool whole = lo == a && hi == a + M_PMD_SIZE;
 		if (pe->type == MPMD_HUGE) {
 			if (whole) {
-				m_pmd_clear(m, mm, a, pe);
+				m_pmd_clear(m, pe);
 				m_note(m, "zap_huge_pmd", "PMD mapping removed",
 				       a, M_PMD_SIZE);
 				continue;
@@ -138,7 +138,7 @@ void m_zap_range(struct model *m, struct mm *mm, struct mvma *v,
 		if (n)
 			m_note(m, "zap_pte_range", "pages unmapped", lo, hi - lo);
 		if (reclaim && table_empty(pt)) {
-			m_pmd_clear(m, mm, a, pe);
+			m_pmd_clear(m, pe);
 			m_note(m, "zap_pte_range", "PTE table freed (emptied by "
 			       "MADV_DONTNEED)", a, M_PMD_SIZE);
 		}
@@ -226,9 +226,8 @@ static int gup_range(struct model *m, struct mtask *t, uint64_t start,
 /* GUP faults of a range the task takes for populate / mlock (FOLL_WRITE
  * for populate_write, and for mlock of a private writable VMA). */
 int m_populate(struct model *m, struct mtask *t, uint64_t start, uint64_t end,
-	       bool write, bool locked)
+	       bool write)
 {
-	(void)locked;
 	int r = gup_range(m, t, start, end, write, false);
 	if (!r)
 		m_note(m, "faultin_page_range", write ? "populated for write" :
@@ -759,9 +758,8 @@ int m_madvise(struct model *m, struct mtask *t, uint64_t start, uint64_t len,
 		for (uint64_t a = start; a < end; a += M_PAGE)
 			if (!m_vma_find(mm, a))
 				return -ENOMEM;
-		int r = m_populate(m, t, start, end,
-				   adv == PTV_ADV_POPULATE_WRITE, false);
-		return r;
+		return m_populate(m, t, start, end,
+				  adv == PTV_ADV_POPULATE_WRITE);
 	}
 	case PTV_ADV_COLLAPSE: {
 		for (uint64_t a = start; a < end; a += M_PAGE)

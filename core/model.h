@@ -159,7 +159,6 @@ enum { MPTE_NONE = 0, MPTE_PRESENT = 1, MPTE_SWAP = 2 };
 struct mpte {
 	uint64_t e[M_PTRS];
 	uint32_t users;		/* mms whose PMD points here */
-	uint32_t npinned;	/* entries mapping a pinned anon page */
 	bool fork_pending;	/* copy_pte_range effects not applied yet */
 };
 
@@ -174,7 +173,6 @@ struct mpmd_ent {
 
 struct mpmd {
 	struct mpmd_ent e[M_PTRS];
-	unsigned used;
 };
 
 struct mpud {
@@ -281,11 +279,9 @@ bool m_folio_mapped_elsewhere(struct model *m, const struct mpte *pt,
 uint64_t m_folio_refs(const struct mfolio *f);
 void m_zap_pte(struct model *m, struct mvma *v, uint64_t *e);
 void m_entry_dup(struct model *m, uint64_t e);
-void m_pmd_clear(struct model *m, struct mm *mm, uint64_t addr,
-		 struct mpmd_ent *pe);
-void m_pmd_set_huge(struct model *m, struct mm *mm, uint64_t addr,
-		    struct mpmd_ent *pe, struct mfolio *f, bool write,
-		    bool deposit);
+void m_pmd_clear(struct model *m, struct mpmd_ent *pe);
+void m_pmd_set_huge(struct model *m, struct mpmd_ent *pe, struct mfolio *f,
+		    bool write, bool deposit);
 
 bool m_folio_set_external(struct model *m, struct mfolio *f, unsigned pg,
 			  uint32_t n);
@@ -305,7 +301,7 @@ bool m_thp_allowed(const struct model *m, const struct mvma *v,
 void m_split_huge_pmd(struct model *m, struct mm *mm, struct mvma *v,
 		      uint64_t addr);
 int m_swapin_page(struct model *m, struct mm *mm, struct mvma *v,
-		  uint64_t addr, bool write, bool fault);
+		  uint64_t addr, bool write);
 
 /* model-fork.c */
 struct mm *m_dup_mmap(struct model *m, struct mm *parent);
@@ -323,7 +319,7 @@ int m_mlock(struct model *m, struct mtask *t, uint64_t start, uint64_t len,
 int m_pin(struct model *m, struct mtask *t, uint64_t start, uint64_t len,
 	  bool pin);
 int m_populate(struct model *m, struct mtask *t, uint64_t start, uint64_t end,
-	       bool write, bool locked);
+	       bool write);
 
 /* model-collapse.c */
 int m_madvise_collapse(struct model *m, struct mm *mm, uint64_t start,
