@@ -156,7 +156,10 @@ static bool probe_zero_page(void)
 	return r != 0;
 }
 
-static struct ptv_error *m_config(struct m_cfg *c, const char *kernel)
+/* probe: find out on the running system whether anon read faults map the
+ * zero page (when the caller does not know it already). */
+static struct ptv_error *m_config(struct m_cfg *c, const char *kernel,
+				  bool probe)
 {
 	memset(c, 0, sizeof(*c));
 	if (kernel) {
@@ -174,7 +177,7 @@ static struct ptv_error *m_config(struct m_cfg *c, const char *kernel)
 		if (uname(&u) < 0 || !parse_version(u.release, &c->kver))
 			return ptv_error_create(PTV_ERR_OTHER, "cannot read "
 				"the running kernel's version");
-		c->zero_page_maps = probe_zero_page();
+		c->zero_page_maps = !probe || probe_zero_page();
 	}
 	m_profile(c);
 	char w[32];
@@ -207,8 +210,6 @@ static struct ptv_error *m_config(struct m_cfg *c, const char *kernel)
 		for (unsigned o = 1; o < M_PMD_ORDER; o++)
 			c->mthp_known[o] = false;
 	c->page_cluster = read_uint("/proc/sys/vm/page-cluster", 3);
-	uint64_t sw = free_swap_pages();
-	c->have_swap = sw > 0;
 	return NULL;
 }
 
@@ -270,7 +271,6 @@ struct run {
 	const struct ptv_replay_sink *sink;
 	struct ptv_replay_outcome *out;
 	size_t nout, capout;
-	char **strings;		/* "what" texts are static; nothing owned */
 	/* --from: the snapshot's VMAs as regions, and its counters, which
 	 * the records are relative to */
 	struct snap_region {
@@ -439,6 +439,8 @@ static void chk_prepare(struct mfolio *f, uint32_t gen)
 {
 	if (f->chk_gen == gen)
 		return;
+	f->chk_mms = 0;
+	f->chk_task = UINT32_MAX;
 	unsigned nr = 1u << f->order;
 	if (nr == 1) {
 		f->chk_count = &f->one_chk_count;
@@ -466,8 +468,19 @@ static void chk_prepare(struct mfolio *f, uint32_t gen)
 	f->chk_gen = gen;
 }
 
+/* One mapping of f seen in task ti's tables: the live tasks that map a
+ * folio are what folio_maybe_mapped_shared() tells apart. */
+static void chk_seen(struct mfolio *f, uint32_t gen, size_t ti)
+{
+	chk_prepare(f, gen);
+	if (f->chk_task != ti) {
+		f->chk_task = (uint32_t)ti;
+		f->chk_mms++;
+	}
+}
+
 /* Count every mapping of every page by every live task (kpagecount), and
- * for large folios how many tasks map them. */
+ * for every folio how many tasks map it. */
 static void count_mappings(struct run *r)
 {
 	struct model *m = &r->m;
@@ -485,7 +498,7 @@ static void count_mappings(struct run *r)
 					if (pe->type == MPMD_HUGE) {
 						struct mfolio *f =
 							m_folio(m, pe->folio);
-						chk_prepare(f, gen);
+						chk_seen(f, gen, ti);
 						for (unsigned p = 0; f->chk_count &&
 						     p < M_PTRS; p++)
 							f->chk_count[p]++;
@@ -499,7 +512,7 @@ static void count_mappings(struct run *r)
 							continue;
 						struct mfolio *f = m_folio(m,
 							MPTE_ID(e));
-						chk_prepare(f, gen);
+						chk_seen(f, gen, ti);
 						if (f->chk_count)
 							f->chk_count[MPTE_PAGE(e)]++;
 					}
@@ -507,34 +520,6 @@ static void count_mappings(struct run *r)
 			}
 		}
 	}
-}
-
-/* How many live tasks map folio f (folio_maybe_mapped_shared's mms). */
-static unsigned folio_mms(struct run *r, struct mfolio *f)
-{
-	struct model *m = &r->m;
-	unsigned n = 0;
-	uint64_t nr = UINT64_C(1) << f->order;
-	for (size_t ti = 0; ti < r->t->ntasks; ti++) {
-		struct mm *mm = m->tasks[ti].mm;
-		if (!mm)
-			continue;
-		bool found = false;
-		for (size_t i = 0; i < mm->nvmas && !found; i++) {
-			struct mvma *v = &mm->vmas[i];
-			for (uint64_t a = v->start; a < v->end && !found;
-			     a += M_PAGE) {
-				unsigned pg;
-				bool pmd;
-				found = folio_at(m, mm, a, &pg, &pmd) == f;
-				if (pmd && !found)
-					a = (a | (M_PMD_SIZE - 1)) + 1 - M_PAGE;
-			}
-		}
-		n += found;
-		(void)nr;
-	}
-	return n;
 }
 
 /* What /proc/PID/status would say, from the task's page tables: pages
@@ -631,7 +616,7 @@ static struct ptv_error *emit_region(struct run *r, const char *label,
 				p.anon = f->kind == M_ANON;
 				p.mapcount = f->chk_count[pg];
 				if (f->order && m->cfg.pagemap_folio_excl)
-					p.exclusive = folio_mms(r, f) == 1 &&
+					p.exclusive = f->chk_mms == 1 &&
 						!f->ext;
 				else if (pmd)
 					/* 6.1 pagemap_pmd_range(): the head
@@ -896,19 +881,17 @@ struct ptv_error *ptv_replay_model(const struct ptv_trace *t,
 	const char *kernel = o ? o->kernel : NULL;
 	if (!kernel && snap)
 		kernel = snap->kernel;
-	struct ptv_error *err = m_config(&m->cfg, kernel);
+	bool zero_known = o && o->zero_page_maps >= 0;
+	struct ptv_error *err = m_config(&m->cfg, kernel, !zero_known);
 	if (err)
 		goto out;
 	if (snap)
 		snapshot_settings(&m->cfg, snap);
-	m->swap_pages = m->cfg.have_swap ? free_swap_pages() : 0;
-	if (o && o->swap_known)
-		m->swap_pages = o->swap_pages;
+	m->swap_pages = o && o->swap_known ? o->swap_pages : free_swap_pages();
 	/* a snapshot's swap entries are in swap whatever this system has */
 	for (size_t i = 0; snap && i < snap->npages; i++)
 		m->swap_pages += snap->pages[i].state == PTV_SNAP_SWAP;
-	m->cfg.have_swap = m->swap_pages > 0;
-	if (o && o->zero_page_maps >= 0)
+	if (zero_known)
 		m->cfg.zero_page_maps = o->zero_page_maps;
 	m->note = note;
 	m->note_arg = r;

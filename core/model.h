@@ -80,7 +80,6 @@ struct m_cfg {
 	unsigned fault_around_pages;
 	enum m_thp mthp[M_PMD_ORDER + 1];	/* by order; 0 unused */
 	bool mthp_known[M_PMD_ORDER + 1];	/* the size exists */
-	bool have_swap;
 	unsigned page_cluster;
 };
 
@@ -119,6 +118,7 @@ struct mfolio {
 	uint32_t *chk_count, *chk_label;
 	uint32_t chk_gen;
 	uint32_t one_chk_count, one_chk_label;	/* storage for order 0 */
+	uint32_t chk_mms, chk_task;	/* live tasks mapping it; the last */
 };
 
 /* A page-cache slot: a folio page, a swap slot (shmem), or nothing. */
