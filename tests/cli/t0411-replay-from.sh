@@ -52,6 +52,12 @@ test_expect_success 'a damaged snapshot is exit 1, naming the file' '
 	"$PTVIEW" replay --from bad.ptsnap empty.trace >out 2>err; test $? = 1 &&
 	grep -q "bad.ptsnap" err && test ! -s out
 '
+test_expect_success 'a process that does not exist, or a missing file, is exit 1' '
+	"$PTVIEW" replay --from 999999999 empty.trace >out 2>err; test $? = 1 &&
+	grep -q "no such process 999999999" err && test ! -s out &&
+	"$PTVIEW" replay --from no-such.ptsnap empty.trace >out 2>err; test $? = 1 &&
+	grep -q "no-such.ptsnap: No such file" err && test ! -s out
+'
 test_expect_success '--from with --live or --compare is a usage error' '
 	"$PTVIEW" replay --live --from 1 empty.trace 2>/dev/null; test $? = 2 &&
 	"$PTVIEW" replay --compare --from 1 empty.trace 2>/dev/null; test $? = 2
